@@ -62,6 +62,7 @@ export interface LicenceVerifyRequest {
   verifyNo: string;
   licenceNo: string;
   holder: { idType: IdType; idNumber: string; name: string };
+  /** RFC 3339 with +08:00. */
   requestedAt: string;
 }
 
@@ -70,6 +71,7 @@ export interface LicenceVerifyResponse {
   licenceNo: string;
   valid: boolean;
   licenceName?: string;
+  /** The last day the licence is valid, a calendar date `YYYY-MM-DD` (partner formats carry a date). */
   validUntil?: string;
   message: string;
 }
@@ -77,8 +79,10 @@ export interface LicenceVerifyResponse {
 /** A 好差评 evaluation of a handled application: score 1 (worst) to 5 (best). */
 export interface EvaluationSubmitRequest {
   applyNo: string;
+  /** An integer, 1 to 5. */
   score: number;
   comment?: string;
+  /** RFC 3339 with +08:00. */
   evaluatedAt: string;
 }
 

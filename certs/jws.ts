@@ -112,12 +112,12 @@ export function parseSignatureHeader(value: string | undefined, allowedAlgs: rea
   if (parts.length !== 3 || middle !== '') {
     throw malformed('X-XR-Signature must be BASE64URL(header)..BASE64URL(signature) (detached payload)');
   }
-  const headerBytes = decodeBase64url(protectedB64, 'protected header');
-  decodeBase64url(signatureB64, 'signature');
-  const members = parseJsonObject(headerBytes);
+  const members = parseJsonObject(decodeBase64url(protectedB64, 'protected header'));
   const required = readRequiredMembers(members);
   const alg = members.alg;
   checkAlgorithm(alg, allowedAlgs);
+  // After the alg check: an `alg: none` JWS has an empty signature, and its answer must say "alg not allowed".
+  decodeBase64url(signatureB64, 'signature');
   checkProfile(members);
   return { header: { alg, b64: false, crit: ['b64'], typ: JWS_TYP, ...required }, protectedB64, signatureB64 };
 }

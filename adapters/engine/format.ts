@@ -1,0 +1,108 @@
+/**
+ * A compiled partner format, the object the gateway translates with: partner bytes ⇄ canonical document
+ * for one message type and direction. Decoding, parsing (hardened), the mapping rules, serializing and
+ * encoding happen here in that order; everything is compiled already, a call only runs it.
+ */
+import type { Direction, MessageType } from '../../gateway/protocol/messages.ts';
+import type { CanonicalDocument, CanonicalMessage } from '../canonical.ts';
+import { isJsonObject, jsonBody, xmlBody, type JsonObject } from './body-model.ts';
+import { decodeBody, encodeText, xmlBodyCharset, type Charset } from './charset.ts';
+import { compileDocument } from './compile.ts';
+import { untranslatable } from './errors.ts';
+import type { BodyLimits } from './hardening.ts';
+import { parseJson } from './json-parse.ts';
+import type { CompiledDocument, CompiledMapping } from './rules.ts';
+import { readCanonical, writePartner } from './translate.ts';
+import { parseXml } from './xml-parse.ts';
+import { serializeXml, xmlElement } from './xml-tree.ts';
+import { XrError } from '../../gateway/protocol/errors.ts';
+
+export interface PartnerFormat {
+  readonly name: string;
+  readonly mediaType: 'application/json' | 'application/xml';
+  /** 'UTF-8' | 'GB18030' | 'GBK' */
+  readonly charset: Charset;
+  /** Whether the format maps this message type in this direction. */
+  supports(messageType: MessageType, direction: Direction): boolean;
+  /**
+   * Partner bytes → canonical document. Rejects with XrError XR_MALFORMED when the body cannot be read
+   * (bad bytes for the charset, bad JSON/XML, DOCTYPE, prototype names, too deep or too many) and
+   * XR_TRANSLATION when it does not fit the mapping (missing field, unknown code, bad date, wrong type).
+   */
+  toCanonical(messageType: MessageType, direction: Direction, body: Buffer): Promise<CanonicalDocument>;
+  /**
+   * Canonical document → partner bytes in the format's charset (XML declares it). Rejects with
+   * XR_TRANSLATION when the document does not fit the mapping or holds a character the charset or XML
+   * cannot carry.
+   */
+  fromCanonical(messageType: MessageType, direction: Direction, document: CanonicalDocument | CanonicalMessage): Promise<Buffer>;
+}
+
+class MappedFormat implements PartnerFormat {
+  readonly name: string;
+  readonly mediaType: 'application/json' | 'application/xml';
+  readonly charset: Charset;
+
+  constructor(private readonly compiled: CompiledDocument) {
+    this.name = compiled.name;
+    this.mediaType = compiled.mediaType;
+    this.charset = compiled.charset;
+  }
+
+  supports(messageType: MessageType, direction: Direction): boolean {
+    return this.compiled.identity || this.compiled.mappings.has(`${messageType} ${direction}`);
+  }
+
+  private mapping(messageType: MessageType, direction: Direction): CompiledMapping {
+    const mapping = this.compiled.mappings.get(`${messageType} ${direction}`);
+    if (mapping === undefined) throw untranslatable(`format ${this.name} does not map ${messageType} ${direction}`);
+    return mapping;
+  }
+
+  async toCanonical(messageType: MessageType, direction: Direction, body: Buffer): Promise<CanonicalDocument> {
+    const context = `${this.name} ${messageType} ${direction}`;
+    if (this.mediaType === 'application/xml') {
+      const mapping = this.mapping(messageType, direction);
+      const root = parseXml(decodeBody(body, xmlBodyCharset(body, this.charset)), this.compiled.limits);
+      if (root.name !== mapping.root) throw untranslatable(`${context}: the root element must be ${mapping.root}`);
+      return readCanonical(mapping.rules, xmlBody, root, context, root.name);
+    }
+    const value = parseJson(decodeBody(body, this.charset), this.compiled.limits);
+    if (!isJsonObject(value)) throw untranslatable(`${context}: the body must be a JSON object`);
+    if (this.compiled.identity) return value;
+    return readCanonical(this.mapping(messageType, direction).rules, jsonBody, value, context, '');
+  }
+
+  async fromCanonical(messageType: MessageType, direction: Direction, message: CanonicalDocument | CanonicalMessage): Promise<Buffer> {
+    const context = `${this.name} ${messageType} ${direction}`;
+    const document: unknown = message;
+    if (!isJsonObject(document)) throw untranslatable(`${context}: the canonical document must be an object`);
+    if (this.mediaType === 'application/xml') {
+      const mapping = this.mapping(messageType, direction);
+      const root = xmlElement(mapping.root!);
+      await writePartner(mapping.rules, xmlBody, root, document, context, root.name);
+      return encodeText(serializeXml(root, this.charset), this.charset);
+    }
+    if (this.compiled.identity) return encodeText(identityJson(document, this.compiled.limits, context), this.charset);
+    const body: JsonObject = {};
+    await writePartner(this.mapping(messageType, direction).rules, jsonBody, body, document, context, '');
+    return encodeText(JSON.stringify(body), this.charset);
+  }
+}
+
+/** The canonical document as JSON, held to what the partner side would accept (the same hardening). */
+function identityJson(document: CanonicalDocument, limits: BodyLimits, context: string): string {
+  const text = JSON.stringify(document);
+  try {
+    parseJson(text, limits);
+  } catch (error) {
+    if (error instanceof XrError) throw untranslatable(`${context}: ${error.detail}`);
+    throw error;
+  }
+  return text;
+}
+
+/** Compiles a mapping document (as parsed by parseFormatDocument). Throws FormatDocumentError. */
+export function compileFormat(name: string, document: unknown): PartnerFormat {
+  return new MappedFormat(compileDocument(name, document));
+}

@@ -1,0 +1,28 @@
+/**
+ * Rules every partner body must pass before any mapping sees it (shared/NOTES.md, xml2js pitfalls):
+ * no names that collide with Object.prototype, and bounded depth and size.
+ */
+
+/** `__proto__`, `constructor`, `toString`, … : as property keys they reach the prototype or shadow it. */
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+export function isPrototypeName(name: string): boolean {
+  return PROTOTYPE_NAMES.has(name);
+}
+
+/**
+ * XML names the parser refuses: prototype names, and anything starting with `__` — xml2js marks text
+ * nodes with the element name `__text__`, so a real element of that name would be read as text.
+ */
+export function isRefusedXmlName(name: string): boolean {
+  return isPrototypeName(name) || name.startsWith('__');
+}
+
+export interface BodyLimits {
+  /** Deepest nesting of elements (XML) or objects and arrays (JSON); the root is depth 1. */
+  readonly maxDepth: number;
+  /** Most elements (XML) or values (JSON) in one body. */
+  readonly maxElements: number;
+}
+
+export const DEFAULT_LIMITS: BodyLimits = { maxDepth: 32, maxElements: 10_000 };

@@ -1,0 +1,37 @@
+/**
+ * Partner JSON → a plain value, refusing keys that collide with Object.prototype and bodies nested too
+ * deep or holding too many values. Every failure is XR_MALFORMED.
+ */
+import { malformed } from './errors.ts';
+import { isPrototypeName, type BodyLimits } from './hardening.ts';
+
+export function parseJson(text: string, limits: BodyLimits): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // V8's message quotes the body around the error; keep only the position.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+    throw malformed(`the JSON is not well formed${position === undefined ? '' : ` (at position ${position})`}`);
+  }
+  assertJsonShape(value, limits);
+  return value;
+}
+
+/** Walks the value without recursion, so that a deep body cannot exhaust the stack before it is refused. */
+function assertJsonShape(root: unknown, limits: BodyLimits): void {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
+  let count = 0;
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    count += 1;
+    if (count > limits.maxElements) throw malformed(`more than ${limits.maxElements} JSON values`);
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limits.maxDepth) throw malformed(`JSON nested deeper than ${limits.maxDepth}`);
+    const children = Array.isArray(value) ? value : Object.entries(value).map(([key, child]) => {
+      if (isPrototypeName(key)) throw malformed(`the JSON key ${key} is not accepted`);
+      return child as unknown;
+    });
+    for (const child of children) pending.push({ value: child, depth: depth + 1 });
+  }
+}

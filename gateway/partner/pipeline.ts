@@ -1,0 +1,162 @@
+/**
+ * The partner → Huzhou request path (PROTOCOL §3), as a list of named stages:
+ *
+ *   verify → authorise        (verify-message.ts: every §2 check, in the protocol's order)
+ *   → translate in            (the partner's format → canonical, adapters/)
+ *   → validate                (check digits, regions, materials: adapters/validation)
+ *   → once                    (X-XR-Idempotency-Key: a partner's retry gets the first answer again)
+ *   → claim                   (remember (iss, jti) durably: from here on a copy is a replay)
+ *   → forward                 (the local backend, §4)
+ *   → translate back          (canonical answer → the partner's format)
+ *   → sign                    (the answer, signed by Huzhou with irt = the request's jti)
+ *
+ * Every stage throws an XrError to refuse; partner/listener.ts turns it into a signed problem.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { CanonicalDocument } from '../../adapters/canonical.ts';
+import type { PartnerFormat } from '../../adapters/index.ts';
+import type { RegionTable } from '../../adapters/regions/index.ts';
+import { validateCanonical } from '../../adapters/validation/canonical.ts';
+import { signDetached, type Signer } from '../../certs/jws.ts';
+import type { LocalBackend } from '../backend/local-backend.ts';
+import type { Directory } from '../directory.ts';
+import { XrError, isXrError } from '../protocol/errors.ts';
+import { REPLAY_WINDOW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
+import type { Store, StoredAnswer } from '../store/store.ts';
+import { verifySignedRequest, type SignedRequest } from './verify-message.ts';
+
+export interface PartnerPipelineDeps {
+  ownRegion: string;
+  algorithms: readonly SignatureAlgorithm[];
+  directory: Directory;
+  store: Store;
+  regions: RegionTable;
+  backend: LocalBackend;
+  /** The signing identity in force now (it changes on rotation). */
+  signer(): Signer;
+  nowMs(): number;
+}
+
+export interface InboundRequest extends SignedRequest {
+  /** The request's media type essence, e.g. application/xml (checked against the partner's format). */
+  mediaType: string;
+  /** X-XR-Idempotency-Key, sent by a partner that retries (PROTOCOL §6). */
+  idempotencyKey: string | undefined;
+}
+
+export interface SignedAnswer extends StoredAnswer {
+  signature: string;
+}
+
+export interface StageTimer {
+  (stage: 'verify' | 'translate' | 'forward' | 'sign', run: () => Promise<void> | void): Promise<void>;
+}
+
+const untimed: StageTimer = async (_stage, run) => { await run(); };
+
+export async function signAnswer(deps: PartnerPipelineDeps, body: Buffer, audience: string, inReplyTo: string | undefined): Promise<string> {
+  return signDetached(body, {
+    iss: deps.ownRegion,
+    aud: audience,
+    jti: randomUUID(),
+    iat: Math.floor(deps.nowMs() / 1000),
+    ...(inReplyTo === undefined ? {} : { irt: inReplyTo }),
+  }, deps.signer());
+}
+
+export async function handlePartnerMessage(request: InboundRequest, deps: PartnerPipelineDeps, time: StageTimer = untimed): Promise<SignedAnswer> {
+  const nowSeconds = Math.floor(deps.nowMs() / 1000);
+  const { messageType } = request;
+
+  let verified!: Awaited<ReturnType<typeof verifySignedRequest>>;
+  await time('verify', async () => {
+    verified = await verifySignedRequest(request, {
+      ownRegion: deps.ownRegion,
+      algorithms: deps.algorithms,
+      nowSeconds,
+      partner: (region) => deps.directory.partner(region),
+      trust: deps.directory.trust,
+      replaySeen: (iss, jti) => deps.store.replaySeen(iss, jti, nowSeconds),
+    });
+  });
+  const { header, partner } = verified;
+
+  const format = deps.directory.formatOf(partner);
+  if (!format) throw new XrError('XR_TRANSLATION', `partner ${partner.region} is registered with format ${partner.format}, which the gateway does not have`);
+  if (format.mediaType !== request.mediaType) {
+    throw new XrError('XR_UNSUPPORTED_MEDIA', `partner ${partner.region} sends ${format.mediaType} (format ${format.name}), not ${request.mediaType}`);
+  }
+
+  let canonicalRequest!: ReturnType<typeof validateCanonical>;
+  await time('translate', async () => {
+    canonicalRequest = validateCanonical(messageType, 'request', await format.toCanonical(messageType, 'request', request.body), deps.regions);
+  });
+
+  const once = await claimIdempotencyKey(deps.store, header.iss, request, nowSeconds);
+  let answer: StoredAnswer;
+  try {
+    if (!(await deps.store.replayClaim(header.iss, header.jti, nowSeconds + REPLAY_WINDOW_SECONDS, nowSeconds))) {
+      throw new XrError('XR_REPLAY', `message ${header.jti} from ${header.iss} was already accepted`);
+    }
+    answer = once.answer ?? await forwardAndTranslateBack(deps, format, messageType, canonicalRequest, header.iss, header.jti, time);
+  } catch (error) {
+    if (once.claimed) await deps.store.idempotencyRelease(header.iss, once.key);
+    throw error;
+  }
+  if (once.claimed) await deps.store.idempotencyAnswer(header.iss, once.key, answer);
+
+  let signature!: string;
+  await time('sign', async () => {
+    signature = await signAnswer(deps, answer.body, header.iss, header.jti);
+  });
+  return { ...answer, signature };
+}
+
+async function forwardAndTranslateBack(
+  deps: PartnerPipelineDeps, format: PartnerFormat, messageType: MessageType, canonicalRequest: object, iss: string, jti: string, time: StageTimer,
+): Promise<StoredAnswer> {
+  let backendAnswer!: Awaited<ReturnType<LocalBackend['forward']>>;
+  await time('forward', async () => {
+    backendAnswer = await deps.backend.forward(messageType, canonicalRequest, { region: iss, messageId: jti });
+  });
+
+  let partnerBody!: Buffer;
+  await time('translate', async () => {
+    try {
+      const canonicalAnswer = validateCanonical(messageType, 'response', backendAnswer.body, deps.regions);
+      partnerBody = await format.fromCanonical(messageType, 'response', canonicalAnswer as unknown as CanonicalDocument);
+    } catch (error) {
+      // The backend's answer is Huzhou's own fault, not the partner's: report it as an upstream error.
+      if (isXrError(error)) throw new XrError('XR_UPSTREAM', `the local backend's answer cannot be sent on: ${error.detail}`, { cause: error });
+      throw error;
+    }
+  });
+  return { status: backendAnswer.status, contentType: `${format.mediaType}; charset=${format.charset}`, body: partnerBody };
+}
+
+/** Visible ASCII, as HTTP header tokens go; long enough for a UUID or a partner's own message id. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+interface IdempotencyOutcome {
+  key: string;
+  /** This message holds the key: its answer is to be kept (or the claim released if there is none). */
+  claimed: boolean;
+  /** The answer already given to the first message with this key. */
+  answer?: StoredAnswer;
+}
+
+async function claimIdempotencyKey(store: Store, iss: string, request: InboundRequest, nowSeconds: number): Promise<IdempotencyOutcome> {
+  const key = request.idempotencyKey;
+  if (key === undefined) return { key: '', claimed: false };
+  if (!IDEMPOTENCY_KEY.test(key)) throw new XrError('XR_BAD_REQUEST', 'X-XR-Idempotency-Key must be 1–200 visible ASCII characters');
+  const bodyDigest = createHash('sha256').update(request.body).digest('hex');
+  const claim = await store.idempotencyClaim(iss, key, bodyDigest, nowSeconds);
+  if (claim.state === 'claimed') return { key, claimed: true };
+  if (claim.bodyDigest !== bodyDigest) {
+    throw new XrError('XR_BAD_REQUEST', `idempotency key ${key} was used before for a different body`);
+  }
+  if (claim.state === 'pending') {
+    throw new XrError('XR_REPLAY', `the message with idempotency key ${key} is still being handled; retry later`);
+  }
+  return { key, claimed: false, answer: claim.answer };
+}

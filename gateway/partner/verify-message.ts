@@ -1,0 +1,72 @@
+/**
+ * PROTOCOL §2: the checks a signed partner message must pass, in the order the protocol lists them, each
+ * refusal with its own code. Pure apart from the lookups it is given; it records nothing (the replay claim
+ * is made later, just before forwarding, so that a refused message leaves no replay entry).
+ */
+import type { KeyObject } from 'node:crypto';
+import { parseSignatureHeader, verifyDetached, type XrProtectedHeader } from '../../certs/jws.ts';
+import type { TrustStore } from '../../certs/trust-store.ts';
+import { XrError } from '../protocol/errors.ts';
+import { MAX_CLOCK_SKEW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
+import type { Partner } from '../store/store.ts';
+
+export interface SignedRequest {
+  messageType: MessageType;
+  method: string;
+  /** Path with query, as received. */
+  pathWithQuery: string;
+  signature: string | undefined;
+  body: Buffer;
+}
+
+export interface VerificationContext {
+  ownRegion: string;
+  algorithms: readonly SignatureAlgorithm[];
+  nowSeconds: number;
+  partner(region: string): Partner | undefined;
+  trust: TrustStore;
+  replaySeen(iss: string, jti: string): Promise<boolean>;
+}
+
+export interface VerifiedRequest {
+  header: XrProtectedHeader;
+  partner: Partner;
+  signerKey: KeyObject;
+}
+
+/** The claimed header, when it could be parsed: used to address a signed refusal to the sender. */
+export function claimedHeader(signature: string | undefined, algorithms: readonly SignatureAlgorithm[]): XrProtectedHeader | undefined {
+  try {
+    return parseSignatureHeader(signature, algorithms).header;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function verifySignedRequest(request: SignedRequest, context: VerificationContext): Promise<VerifiedRequest> {
+  const parsed = parseSignatureHeader(request.signature, context.algorithms);
+  const { header } = parsed;
+  if (header.htm === undefined || header.htu === undefined) throw new XrError('XR_MALFORMED', 'a request signature needs htm and htu');
+
+  const partner = context.partner(header.iss);
+  if (!partner) throw new XrError('XR_PARTNER_UNKNOWN', `region ${header.iss} is not a registered partner`);
+  if (header.aud !== context.ownRegion) throw new XrError('XR_AUDIENCE', `aud ${header.aud} is not ${context.ownRegion}`);
+
+  const signerKey = context.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(context.nowSeconds * 1000));
+  await verifyDetached(parsed, request.body, signerKey);
+
+  const skew = Math.abs(context.nowSeconds - header.iat);
+  if (skew > MAX_CLOCK_SKEW_SECONDS) {
+    throw new XrError('XR_CLOCK_SKEW', `iat is ${skew} s from the gateway's clock; at most ${MAX_CLOCK_SKEW_SECONDS} s is allowed`);
+  }
+  if (header.htm.toUpperCase() !== request.method.toUpperCase() || header.htu !== request.pathWithQuery) {
+    throw new XrError('XR_BINDING', `the signature is bound to ${header.htm} ${header.htu}, not to this request`);
+  }
+  if (await context.replaySeen(header.iss, header.jti)) {
+    throw new XrError('XR_REPLAY', `message ${header.jti} from ${header.iss} was already accepted`);
+  }
+  if (!partner.services.includes(request.messageType)) {
+    throw new XrError('XR_SERVICE_NOT_ALLOWED', `partner ${header.iss} may not send ${request.messageType}`);
+  }
+  return { header, partner, signerKey };
+}
