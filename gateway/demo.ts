@@ -104,7 +104,7 @@ async function main(): Promise<void> {
         if (messageType === 'application.submit') {
           say('  → the same application again, one byte changed after signing');
           const tampered = Buffer.from(body);
-          tampered[tampered.length - 2] ^= 1;
+          tampered.writeUInt8(tampered.readUInt8(tampered.length - 2) ^ 1, tampered.length - 2);
           const refused = await fetch(`${gateway.urls.partner}/xr/v1/messages/${messageType}`, {
             method: 'POST',
             headers: { 'content-type': format.mediaType, 'x-xr-signature': await signDetached(body, { iss: city.region, aud: '330500', jti: randomUUID(), htm: 'POST', htu: `/xr/v1/messages/${messageType}` }, pki.signer, { includeX5c: true }) },

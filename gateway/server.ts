@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { FormatRegistry } from '../adapters/index.ts';
 import { RegionTable } from '../adapters/regions/index.ts';
 import type { Signer } from '../certs/jws.ts';
+import { defaultPartnerRegistry } from '../config/partner-registry.ts';
 import type { Settings } from '../config/settings.ts';
 import { adminListener } from './admin/routes.ts';
 import { httpLocalBackend, type LocalBackend } from './backend/local-backend.ts';
@@ -95,7 +96,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     partner: await listen(partnerListener({ deps, maxBodyBytes: settings.maxBodyBytes, log }), settings.host, settings.partnerPort),
     local: await listen(localListener({ tokens: tokens.local, log }), settings.host, settings.localPort),
     admin: await listen(adminListener({
-      ownRegion: settings.region, store, directory, regions, tokens: tokens.admin, log, signer: () => signer, ready: () => ready,
+      ownRegion: settings.region, store, directory, regions, defaultRegistry: defaultPartnerRegistry(), tokens: tokens.admin, log, signer: () => signer, ready: () => ready,
     }), settings.host, settings.adminPort),
   };
   const portOf = (server: http.Server) => (server.address() as AddressInfo).port;

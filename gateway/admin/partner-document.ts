@@ -31,7 +31,15 @@ const BREAKER_KEYS = ['volumeThreshold', 'errorThresholdPercentage', 'resetTimeo
 export function partnerFromDocument(
   region: string,
   document: Record<string, unknown>,
-  context: { ownRegion: string; knownRegion(code: string): boolean; knownFormat(name: string): boolean; previous: Partner | undefined; now: Date },
+  context: {
+    ownRegion: string;
+    knownRegion(code: string): boolean;
+    knownFormat(name: string): boolean;
+    /** The default registry's name and format for the region (config/partners.default.yaml), if it has one. */
+    defaults: { name: string; format: string } | undefined;
+    previous: Partner | undefined;
+    now: Date;
+  },
 ): Partner {
   if (!/^\d{6}$/.test(region)) bad('region', `"${region}" is not a six-digit region code`);
   if (!context.knownRegion(region)) bad('region', `${region} is not in the region table`);
@@ -40,7 +48,9 @@ export function partnerFromDocument(
   for (const key of Object.keys(document)) if (!allowed.has(key)) bad(key, 'unknown field');
   if (document.region !== undefined && document.region !== region) bad('region', 'differs from the region in the path');
 
-  const { name, endpoint, format, services } = document;
+  const { endpoint, services } = document;
+  const name = document.name ?? context.defaults?.name;
+  const format = document.format ?? context.defaults?.format;
   if (typeof name !== 'string' || name.trim() === '') bad('name', 'must be a non-empty string');
   if (typeof endpoint !== 'string') bad('endpoint', 'must be the partner gateway\'s base URL');
   let url: URL;

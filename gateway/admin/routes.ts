@@ -14,6 +14,7 @@ import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { normaliseSerial } from '../../certs/certificate-facts.ts';
 import { parseCertificateBundle } from '../../certs/pem.ts';
 import { kidOf } from '../../certs/thumbprint.ts';
+import type { RegistryEntry } from '../../config/partner-registry.ts';
 import type { Signer } from '../../certs/jws.ts';
 import type { Directory } from '../directory.ts';
 import { XrError } from '../protocol/errors.ts';
@@ -29,6 +30,7 @@ export interface AdminDeps {
   store: Store;
   directory: Directory;
   regions: RegionTable;
+  defaultRegistry: ReadonlyMap<string, RegistryEntry>;
   tokens: TokenTable;
   log: Logger;
   signer(): Signer;
@@ -112,6 +114,7 @@ export function adminListener(deps: AdminDeps): Koa {
       ownRegion: deps.ownRegion,
       knownRegion: (code) => deps.regions.has(code),
       knownFormat: (name) => directory.formats.get(name) !== undefined,
+      defaults: deps.defaultRegistry.get(region),
       previous: directory.partner(region),
       now: new Date(),
     });

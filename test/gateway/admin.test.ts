@@ -50,6 +50,14 @@ describe('admin API (PROTOCOL §7)', function () {
     assert.equal(one.trust.length, 1);
   });
 
+  it('takes name and format from the default G60 registry when a registration leaves them out', async function () {
+    const put = await harness.admin('PUT', '/admin/v1/partners/341800', { endpoint: 'https://xr.xuancheng.example', services: ['application.submit'] });
+    assert.equal(put.status, 200);
+    const partner = await put.json() as { name: string; format: string };
+    assert.deepEqual([partner.name, partner.format], ['宣城市', 'ah-xml']);
+    assert.equal((await harness.admin('DELETE', '/admin/v1/partners/341800')).status, 204);
+  });
+
   it('publishes Huzhou\'s identity without a token: region, kid and the chain', async function () {
     const response = await fetch(`${harness.gateway.urls.admin}/admin/v1/identity`);
     assert.equal(response.status, 200);
@@ -79,6 +87,7 @@ describe('admin API (PROTOCOL §7)', function () {
       { name: 'a read without a token', code: 'XR_UNAUTHENTICATED', status: 401, run: () => call('GET', '/admin/v1/partners', undefined) },
       { name: 'a change with the auditor token', code: 'XR_FORBIDDEN', status: 403, run: () => call('PUT', '/admin/v1/partners/330100', AUDITOR_TOKEN, { ...SHANGHAI, format: 'zj-xml' }) },
       { name: 'a revocation with the auditor token', code: 'XR_FORBIDDEN', status: 403, run: () => call('POST', '/admin/v1/partners/310117/revocations', AUDITOR_TOKEN, { kid: 'A'.repeat(43) }) },
+      { name: 'a partner outside the default registry without a format', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/320100', { name: '南京市', endpoint: 'https://x.example', services: ['application.submit'] }) },
       { name: 'a partner with an unknown format', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, format: 'xx-json' }) },
       { name: 'a partner with an unknown service', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, services: ['application.delete'] }) },
       { name: 'a partner with no endpoint URL', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: 'nowhere' }) },
