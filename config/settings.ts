@@ -3,6 +3,7 @@
  * into one typed object. A bad value is a ConfigError naming the variable: main.ts prints it and exits 1.
  */
 import { accessSync, constants } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../gateway/protocol/messages.ts';
 
@@ -27,6 +28,8 @@ export interface Settings {
   signingCertFile: string | undefined;
   signingChainFile: string | undefined;
   logLevel: string;
+  /** Worker processes sharing the listeners (node:cluster); 1 runs everything in one process. */
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -51,6 +54,7 @@ export const DEFAULTS = {
   XR_MAX_BODY_BYTES: String(10 * 1024 * 1024),
   XR_ALGORITHMS: SIGNATURE_ALGORITHMS.join(','),
   XR_LOG_LEVEL: 'info',
+  XR_WORKERS: String(os.availableParallelism()),
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -161,5 +165,6 @@ export function loadSettings(env: Env, knownRegion: (code: string) => boolean): 
     signingCertFile,
     signingChainFile: readableFile(env, 'XR_SIGNING_CHAIN_FILE'),
     logLevel: logLevel(env),
+    workers: integer(env, 'XR_WORKERS', 1, 64, 'a number of worker processes'),
   };
 }

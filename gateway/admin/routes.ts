@@ -35,6 +35,8 @@ export interface AdminDeps {
   log: Logger;
   signer(): Signer;
   ready(): boolean;
+  /** Called after every successful change, before it is answered: in a cluster, every worker reloads first. */
+  configurationChanged(): Promise<void>;
   /** Extra state shown by GET /admin/v1/breakers (filled by the outbound side). */
   breakers?(): unknown[];
 }
@@ -258,6 +260,10 @@ export function adminListener(deps: AdminDeps): Koa {
   });
 
   app.use(problemResponder(deps.log));
+  app.use(async function announceChanges(ctx, next) {
+    await next();
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.status < 400) await deps.configurationChanged();
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

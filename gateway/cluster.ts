@@ -1,0 +1,148 @@
+/**
+ * XR_WORKERS=N: N worker processes share the listeners (node:cluster hands each new connection to a
+ * worker). What must be one is one:
+ *  - state is in the shared SQLite file: the replay claim and the outbox claim are atomic there, so no copy
+ *    slips through on another worker;
+ *  - the primary prepares what a first start creates (tokens, development PKI) before forking, so workers
+ *    never race to create two;
+ *  - worker 1 alone serves the admin listener, so breakers and admin state live in one process;
+ *  - an admin change is answered only after every worker has reloaded it from the Store ("at once").
+ */
+import cluster, { type Worker } from 'node:cluster';
+import type { Settings } from '../config/settings.ts';
+import { loadSigningIdentity } from './identity.ts';
+import { createLogger } from './log.ts';
+import { startGateway, DATABASE_FILE, type RunningGateway } from './server.ts';
+import { SqliteStore } from './store/sqlite-store.ts';
+import { loadTokens } from './tokens.ts';
+import path from 'node:path';
+
+type ClusterMessage =
+  | { type: 'xr:changed'; id: number }
+  | { type: 'xr:reload'; id: number }
+  | { type: 'xr:reloaded'; id: number }
+  | { type: 'xr:synced'; id: number }
+  | { type: 'xr:ready' }
+  | { type: 'xr:failed'; message: string };
+
+function isClusterMessage(value: unknown): value is ClusterMessage {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
+    && (value as { type: string }).type.startsWith('xr:');
+}
+
+export interface PrimaryHandlers {
+  onTokens(generated: Array<{ variable: string; token: string }>): void;
+  onReady(): void;
+  onFailure(message: string): void;
+}
+
+/** The primary: prepares the data directory, forks the workers, relays configuration changes. */
+export async function runPrimary(settings: Settings, handlers: PrimaryHandlers): Promise<{ stop(): Promise<void> }> {
+  const log = createLogger(settings.logLevel);
+  const store = new SqliteStore(path.join(settings.dataDir, DATABASE_FILE));
+  try {
+    await loadSigningIdentity(settings, store, log);
+    handlers.onTokens((await loadTokens(settings, store)).generated);
+  } finally {
+    await store.close();
+  }
+
+  let stopping = false;
+  let readyCount = 0;
+  const pending = new Map<number, { origin: Worker; waiting: Set<number> }>();
+  const spawn = (index: number): Worker => {
+    const worker = cluster.fork({ XR_WORKER_INDEX: String(index) });
+    worker.on('message', (message: unknown) => {
+      if (!isClusterMessage(message)) return;
+      if (message.type === 'xr:ready' && ++readyCount === settings.workers) handlers.onReady();
+      if (message.type === 'xr:failed') handlers.onFailure(message.message);
+      if (message.type === 'xr:changed') relayChange(worker, message.id);
+      if (message.type === 'xr:reloaded') acknowledge(worker, message.id);
+    });
+    worker.on('exit', (code, signal) => {
+      for (const [id, change] of pending) acknowledge(worker, id, change);
+      if (stopping) return;
+      log.error({ worker: index, code, signal }, 'worker died; starting another');
+      spawn(index);
+    });
+    return worker;
+  };
+
+  function others(origin: Worker): Worker[] {
+    return Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w !== origin && w.isConnected());
+  }
+
+  function relayChange(origin: Worker, id: number): void {
+    const targets = others(origin);
+    pending.set(id, { origin, waiting: new Set(targets.map((w) => w.id)) });
+    for (const worker of targets) worker.send({ type: 'xr:reload', id } satisfies ClusterMessage);
+    acknowledge(origin, id);
+  }
+
+  function acknowledge(worker: Worker, id: number, change = pending.get(id)): void {
+    if (!change) return;
+    change.waiting.delete(worker.id);
+    if (change.waiting.size > 0) return;
+    pending.delete(id);
+    if (change.origin.isConnected()) change.origin.send({ type: 'xr:synced', id } satisfies ClusterMessage);
+  }
+
+  for (let index = 1; index <= settings.workers; index += 1) spawn(index);
+
+  return {
+    async stop() {
+      stopping = true;
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+      await Promise.all(workers.map((worker) => new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.kill('SIGTERM');
+      })));
+    },
+  };
+}
+
+/** A worker: the gateway with its cluster role; reloads when another worker announces a change. */
+export async function runWorker(settings: Settings): Promise<RunningGateway> {
+  const index = Number(process.env.XR_WORKER_INDEX ?? '1');
+  let nextId = 0;
+  const waiting = new Map<number, () => void>();
+  const send = (message: ClusterMessage) => process.send?.(message);
+  let gateway: RunningGateway | undefined;
+
+  process.on('message', (message: unknown) => {
+    if (!isClusterMessage(message)) return;
+    if (message.type === 'xr:synced') {
+      waiting.get(message.id)?.();
+      waiting.delete(message.id);
+    }
+    if (message.type === 'xr:reload') {
+      const done = () => send({ type: 'xr:reloaded', id: message.id });
+      (gateway ? gateway.reload() : Promise.resolve()).then(done, (error: unknown) => {
+        gateway?.log.error({ err: error }, 'reload failed');
+        done();
+      });
+    }
+  });
+  // The primary is gone (killed): stop serving rather than run on unsupervised.
+  process.on('disconnect', () => process.exit(1));
+
+  try {
+    gateway = await startGateway({
+      settings,
+      cluster: {
+        admin: index === 1,
+        announceChange: () => new Promise<void>((resolve) => {
+          // Ids are unique per worker process: the primary keys pending changes by (pid-scoped) id.
+          const id = process.pid * 1_000_000 + (nextId += 1);
+          waiting.set(id, resolve);
+          send({ type: 'xr:changed', id });
+        }),
+      },
+    });
+  } catch (error) {
+    send({ type: 'xr:failed', message: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+  send({ type: 'xr:ready' });
+  return gateway;
+}

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { SimulatedBackend } from '../support/backend.ts';
+import { ADMIN_TOKEN, LOCAL_TOKEN } from '../support/gateway.ts';
+import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
+import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
+
+const REPO = path.resolve(import.meta.dirname, '../..');
+const STATUS = { applyNo: '3205002026112700003', handleNo: 'HZ3305022026112700003', status: 'COMPLETED', statusAt: '2026-11-28T15:00:00+08:00', remark: '办结' };
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('XR_WORKERS: several worker processes sharing the listeners', function () {
+  this.timeout(60_000);
+  let child: ChildProcess;
+  let backend: SimulatedBackend;
+  let dataDir: string;
+  let partnerUrl: string;
+  let adminUrl: string;
+  let pki: PartnerPki;
+
+  before(async function () {
+    backend = await SimulatedBackend.start();
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-cluster-'));
+    const [partnerPort, localPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+    child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_WORKERS: '2', XR_LOG_LEVEL: 'warn',
+        XR_PARTNER_PORT: String(partnerPort), XR_LOCAL_PORT: String(localPort), XR_ADMIN_PORT: String(adminPort),
+        XR_ADMIN_TOKEN: ADMIN_TOKEN, XR_LOCAL_TOKEN: LOCAL_TOKEN, XR_LOCAL_BACKEND_URL: backend.url,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let output = '';
+    child.stdout!.setEncoding('utf8');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: string) => {
+        output += chunk;
+        if (output.includes('2 workers')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
+    });
+    partnerUrl = `http://127.0.0.1:${partnerPort}`;
+    adminUrl = `http://127.0.0.1:${adminPort}`;
+    pki = await makePartnerPki('320500');
+  });
+
+  after(async function () {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+    await backend.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function admin(method: string, pathname: string, body: string, contentType: string) {
+    return fetch(`${adminUrl}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType }, body });
+  }
+
+  function signedStatus(applyNo: string) {
+    const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo }));
+    const header = requestHeader(pki.signer, { iss: '320500', messageType: 'application.status' });
+    return { raw, signature: signRaw(header, raw, pki.signer.privateKey, 'ES256') };
+  }
+
+  it('applies an admin change on every worker before answering it', async function () {
+    const put = await admin('PUT', '/admin/v1/partners/320500', JSON.stringify({ name: '苏州市', endpoint: 'https://xr.suzhou.example', format: 'hz-json', services: ['application.status'] }), 'application/json');
+    assert.equal(put.status, 200);
+    assert.equal((await admin('POST', '/admin/v1/partners/320500/trust', pki.caPem, 'application/x-pem-file')).status, 201);
+    // Straight after the answer: 20 connections at once, spread over both workers, all know the partner.
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => {
+      const { raw, signature } = signedStatus(`32050020261127${String(i).padStart(5, '0')}`);
+      return postSigned(partnerUrl, 'application.status', raw, 'application/json', signature);
+    }));
+    assert.deepEqual(answers.map((a) => a.status), Array(20).fill(200), answers.map((a) => a.body.toString()).join('\n'));
+  });
+
+  it('lets no replay slip through on another worker', async function () {
+    const before = backend.calls.length;
+    const { raw, signature } = signedStatus('3205002026112799999');
+    const answers = await Promise.all(Array.from({ length: 12 }, () => postSigned(partnerUrl, 'application.status', raw, 'application/json', signature)));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [200, ...Array(11).fill(409)]);
+    assert.equal(backend.calls.length, before + 1);
+  });
+
+  it('stops every worker on SIGTERM', async function () {
+    child.kill('SIGTERM');
+    const [code] = await once(child, 'exit') as [number];
+    assert.equal(code, 0);
+    await assert.rejects(fetch(`${partnerUrl}/xr/v1/messages/application.status`, { method: 'POST' }));
+  });
+});
