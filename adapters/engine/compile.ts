@@ -221,7 +221,9 @@ function compileField(
     case 'const': {
       onlyKeys(field, where, ['const', 'optional']);
       const constant = field.const;
-      const allowed = context.body === 'xml' ? typeof constant === 'string' : ['string', 'number', 'boolean'].includes(typeof constant);
+      const allowed = context.body === 'xml'
+        ? typeof constant === 'string'
+        : typeof constant === 'string' || typeof constant === 'boolean' || Number.isFinite(constant);
       if (!allowed) fail(at(where, 'const'), context.body === 'xml' ? 'must be a string in an XML format (quote it: "1.0")' : 'must be a string, number or boolean');
       return [{ kind, partner: partnerFor('scalar'), value: constant as Scalar, optional: optional() }];
     }
@@ -239,7 +241,9 @@ function compileField(
         return [rule];
       }
       const entryPath = (key: 'key' | 'value'): PartnerPath => partnerPath(stringAt(field[key], at(where, key)), 'scalar', at(where, key), context);
-      return [{ ...rule, entry: { key: entryPath('key'), value: entryPath('value') } }];
+      const entry = { key: entryPath('key'), value: entryPath('value') };
+      if (entry.key.text === entry.value.text) fail(at(where, 'value'), 'must be another place than key');
+      return [{ ...rule, entry }];
     }
   }
 }

@@ -21,7 +21,7 @@ export function isRefusedXmlName(name: string): boolean {
 export interface BodyLimits {
   /** Deepest nesting of elements (XML) or objects and arrays (JSON); the root is depth 1. */
   readonly maxDepth: number;
-  /** Most elements (XML) or values (JSON) in one body. */
+  /** Most elements, and most attributes, (XML) or values (JSON) in one body. */
   readonly maxElements: number;
 }
 

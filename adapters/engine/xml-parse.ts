@@ -22,13 +22,30 @@ interface RawElement {
 
 // DOCTYPE has no business in a partner message; entity declarations can only live inside one.
 const DECLARATION = /<!(DOCTYPE|ENTITY)/i;
-// sax keeps attributes in a plain object, so an attribute named __proto__ vanishes before xml2js can
-// report it: look for one in any start tag's attribute list.
-const PROTO_ATTRIBUTE = /<[^\s<>/!?]+(?:\s+[^\s=<>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s+__proto__\s*=/;
+const TAG_NAME = /<[^\s<>/!?]+/g;
+const NEXT_ATTRIBUTE = /\s+([^\s=<>/]+)\s*=\s*(?:"[^"]*"|'[^']*')/y;
+
+/**
+ * Looks at every start tag's attributes before sax does, for two things sax cannot be stopped at: an
+ * attribute named __proto__ (sax keeps attributes in a plain object, so it vanishes before xml2js could
+ * report it), and more attributes than the limit (sax reads a whole tag before anyone can count). One
+ * attribute per regular-expression match, so that a huge tag cannot exhaust the regex engine's stack.
+ */
+function checkAttributes(text: string, limits: BodyLimits): void {
+  let count = 0;
+  for (const tag of text.matchAll(TAG_NAME)) {
+    NEXT_ATTRIBUTE.lastIndex = tag.index! + tag[0].length;
+    for (let attribute = NEXT_ATTRIBUTE.exec(text); attribute !== null; attribute = NEXT_ATTRIBUTE.exec(text)) {
+      if (attribute[1] === '__proto__') throw malformed('the attribute name __proto__ is not accepted');
+      count += 1;
+      if (count > limits.maxElements) throw malformed(`more than ${limits.maxElements} attributes`);
+    }
+  }
+}
 
 export function parseXml(text: string, limits: BodyLimits): XmlElement {
   if (DECLARATION.test(text)) throw malformed('DOCTYPE and entity declarations are not accepted');
-  if (PROTO_ATTRIBUTE.test(text)) throw malformed('the attribute name __proto__ is not accepted');
+  checkAttributes(text, limits);
 
   let opened = 0;
   let closed = 0;

@@ -28,7 +28,7 @@ import { material } from './material.ts';
 import {
   boolean,
   type Check,
-  dateOrTimestamp,
+  calendarDate,
   integer,
   knownRegion,
   line,
@@ -103,7 +103,7 @@ const licenceVerifyResponse = record<LicenceVerifyResponse>({
   licenceNo: line,
   valid: boolean,
   licenceName: optional(line),
-  validUntil: optional(dateOrTimestamp),
+  validUntil: optional(calendarDate),
   message: text,
 });
 

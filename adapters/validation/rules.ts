@@ -10,7 +10,7 @@
 import { XrError } from '../../gateway/protocol/errors.ts';
 import { REGION_CODE } from '../../gateway/protocol/messages.ts';
 import type { RegionTable } from '../regions/index.ts';
-import { dateOrTimestampProblem, timestampProblem } from './timestamp.ts';
+import { calendarDateProblem, timestampProblem } from './timestamp.ts';
 
 export interface ValidationContext {
   readonly regions: RegionTable;
@@ -143,10 +143,10 @@ export const timestamp: Check = (value, path) => {
   if (problem !== null) refuse(path, problem);
 };
 
-/** RFC 3339 full-date or date-time, for validity limits that are often a plain day. */
-export const dateOrTimestamp: Check = (value, path) => {
+/** RFC 3339 full-date, for validity limits (a licence is valid until a day). */
+export const calendarDate: Check = (value, path) => {
   string(value, path);
-  const problem = dateOrTimestampProblem(value);
+  const problem = calendarDateProblem(value);
   if (problem !== null) refuse(path, problem);
 };
 

@@ -24,11 +24,9 @@ export function timestampProblem(value: string): string | null {
   return null;
 }
 
-/** As timestampProblem, but a bare RFC 3339 full-date (`2031-11-26`) is also accepted. */
-export function dateOrTimestampProblem(value: string): string | null {
+/** An RFC 3339 full-date (`2031-11-26`) that is a real calendar day: every partner format carries a day here. */
+export function calendarDateProblem(value: string): string | null {
   const parts = FULL_DATE.exec(value);
-  if (parts === null) {
-    return DATE_TIME.test(value) ? timestampProblem(value) : 'must be an RFC 3339 full-date or a date-time with an offset';
-  }
+  if (parts === null) return 'must be an RFC 3339 full-date (YYYY-MM-DD)';
   return isCalendarDate(Number(parts[1]), Number(parts[2]), Number(parts[3])) ? null : 'is not a calendar date';
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { dateOrTimestampProblem, timestampProblem } from '../../../adapters/validation/timestamp.ts';
+import { calendarDateProblem, timestampProblem } from '../../../adapters/validation/timestamp.ts';
 
 describe('RFC 3339 timestamps in canonical messages', () => {
   it('accepts Beijing time as the samples write it, UTC with Z, and fractions of a second', () => {
@@ -38,11 +38,10 @@ describe('RFC 3339 timestamps in canonical messages', () => {
     }
   });
 
-  it('accepts a bare date where a date or a timestamp is allowed, but only a calendar date', () => {
-    assert.equal(dateOrTimestampProblem('2031-11-26'), null);
-    assert.equal(dateOrTimestampProblem('2031-11-26T23:59:59+08:00'), null);
-    assert.equal(dateOrTimestampProblem('2031-02-29'), 'is not a calendar date');
-    assert.equal(dateOrTimestampProblem('2031-11-26T24:00:00+08:00'), 'is not a time of day');
-    assert.match(dateOrTimestampProblem('26/11/2031') ?? '', /^must be an RFC 3339 full-date/);
+  it('accepts a calendar date where a day is asked for, and nothing else', () => {
+    assert.equal(calendarDateProblem('2031-11-26'), null);
+    assert.equal(calendarDateProblem('2031-02-29'), 'is not a calendar date');
+    assert.match(calendarDateProblem('2031-11-26T23:59:59+08:00') ?? '', /^must be an RFC 3339 full-date/);
+    assert.match(calendarDateProblem('26/11/2031') ?? '', /^must be an RFC 3339 full-date/);
   });
 });
