@@ -1,0 +1,144 @@
+/**
+ * Group commit for the writes on the request path (the replay claim, inbound idempotency, the outbox).
+ * better-sqlite3 is synchronous, and a commit with synchronous=FULL waits for the disk (≈1.4 ms here):
+ * done on the main thread, every message would stall the event loop for an fsync. Instead one writer
+ * thread holds its own connection; writes queue up while a batch is being committed and go together in the
+ * next transaction. A caller's promise resolves only after its batch is on disk, so anything acknowledged
+ * is still durable before the acknowledgement.
+ */
+import type Database from 'better-sqlite3';
+import { Worker } from 'node:worker_threads';
+
+export type SqlValue = string | number | bigint | Buffer | null;
+
+export interface Write {
+  sql: string;
+  params: SqlValue[];
+  /** Return the rows (an UPDATE … RETURNING) rather than the count of changes. */
+  rows?: boolean;
+}
+
+export interface WriteBatch {
+  id: number;
+  writes: Write[];
+}
+
+export type WriteOutcome = { changes: number; rows?: unknown[] } | { error: string };
+
+interface Queued {
+  write: Write;
+  resolve(outcome: { changes: number; rows?: unknown[] }): void;
+  reject(error: Error): void;
+}
+
+/** Caps one transaction, so one huge burst does not hold the write lock for long. */
+const MAX_BATCH = 512;
+
+/** Where the Store's request-path writes go: both kinds commit before they resolve. */
+export interface DurableWriter {
+  run(sql: string, params: SqlValue[]): Promise<number>;
+  all<Row>(sql: string, params: SqlValue[]): Promise<Row[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The same writes on the caller's own connection, one commit each: for tools that write little (the CLI)
+ * and for tests that drive time by hand, where a thread's real I/O would not follow a fake clock.
+ */
+export class InlineWriter implements DurableWriter {
+  private readonly prepared = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {}
+
+  private statement(sql: string): Database.Statement {
+    let found = this.prepared.get(sql);
+    if (!found) {
+      found = this.db.prepare(sql);
+      this.prepared.set(sql, found);
+    }
+    return found;
+  }
+
+  async run(sql: string, params: SqlValue[]): Promise<number> {
+    return this.statement(sql).run(...params).changes;
+  }
+
+  async all<Row>(sql: string, params: SqlValue[]): Promise<Row[]> {
+    return this.statement(sql).all(...params) as Row[];
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class GroupCommitWriter implements DurableWriter {
+  private readonly worker: Worker;
+  private queue: Queued[] = [];
+  private inFlight: Queued[] | undefined;
+  private nextId = 0;
+  private closed = false;
+
+  constructor(file: string) {
+    this.worker = new Worker(new URL('./group-commit-worker.mjs', import.meta.url), { workerData: { file } });
+    this.worker.unref();
+    this.worker.on('message', (reply: { id: number; outcomes?: WriteOutcome[]; failure?: string }) => this.settle(reply));
+    this.worker.on('error', (error) => this.failAll(error));
+  }
+
+  /** Runs one statement durably; resolves with the number of rows it changed. */
+  async run(sql: string, params: SqlValue[]): Promise<number> {
+    return (await this.enqueue({ sql, params })).changes;
+  }
+
+  /** Runs one statement that returns rows (UPDATE … RETURNING) durably; resolves with the rows. */
+  async all<Row>(sql: string, params: SqlValue[]): Promise<Row[]> {
+    const rows = (await this.enqueue({ sql, params, rows: true })).rows ?? [];
+    // A BLOB crosses the thread boundary as a Uint8Array (structured clone): give callers their Buffer back.
+    return rows.map((row) => Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([column, value]) => [
+      column, value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value,
+    ]))) as Row[];
+  }
+
+  private enqueue(write: Write): Promise<{ changes: number; rows?: unknown[] }> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ write, resolve, reject });
+      if (!this.inFlight) this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.queue.length === 0) return;
+    const batch = this.queue.slice(0, MAX_BATCH);
+    this.queue = this.queue.slice(batch.length);
+    this.inFlight = batch;
+    this.worker.ref();
+    this.worker.postMessage({ id: (this.nextId += 1), writes: batch.map((q) => q.write) } satisfies WriteBatch);
+  }
+
+  private settle(reply: { outcomes?: WriteOutcome[]; failure?: string }): void {
+    const batch = this.inFlight ?? [];
+    this.inFlight = undefined;
+    batch.forEach((queued, index) => {
+      const outcome = reply.outcomes?.[index];
+      if (outcome && 'changes' in outcome) queued.resolve(outcome);
+      else queued.reject(new Error(outcome?.error ?? reply.failure ?? 'write failed'));
+    });
+    if (this.queue.length > 0) this.flush();
+    else this.worker.unref();
+  }
+
+  private failAll(error: Error): void {
+    for (const queued of [...(this.inFlight ?? []), ...this.queue]) queued.reject(error);
+    this.inFlight = undefined;
+    this.queue = [];
+  }
+
+  /** Waits for queued writes, then stops the writer thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queue.length > 0) {
+      await new Promise<void>((resolve) => this.worker.once('message', () => setImmediate(resolve)));
+    }
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
+
+describe('the SQLite store', function () {
+  let dir: string;
+  let file: string;
+
+  beforeEach(function () {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'xr-store-'));
+    file = path.join(dir, 'gateway.sqlite');
+  });
+
+  afterEach(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('claims each (iss, jti) exactly once, even when thousands of claims race in one group commit', async function () {
+    const store = new SqliteStore(file);
+    const claims = await Promise.all(Array.from({ length: 3000 }, (_, i) => store.replayClaim('320500', `jti-${i % 1000}`, 2000, 1000)));
+    assert.equal(claims.filter(Boolean).length, 1000);
+    assert.equal(await store.replayCount(), 1000);
+    await store.close();
+  });
+
+  it('keeps what it acknowledged: claims resolved before close are there after reopening', async function () {
+    const first = new SqliteStore(file);
+    const pending = Array.from({ length: 50 }, (_, i) => first.replayClaim('310117', `j${i}`, 2000, 1000));
+    await first.close();
+    assert.deepEqual(await Promise.all(pending), Array(50).fill(true));
+    const second = new SqliteStore(file);
+    assert.equal(await second.replaySeen('310117', 'j49', 1500), true);
+    assert.equal(await second.replayClaim('310117', 'j49', 3000, 1500), false);
+    await second.close();
+  });
+
+  it('lets an expired replay entry be claimed again, and purges expired entries', async function () {
+    const store = new SqliteStore(file);
+    assert.equal(await store.replayClaim('310117', 'old', 1000, 500), true);
+    assert.equal(await store.replaySeen('310117', 'old', 1001), false);
+    assert.equal(await store.replayClaim('310117', 'old', 2000, 1001), true);
+    assert.equal(await store.replayPurge(2001), 1);
+    assert.equal(await store.replayCount(), 0);
+    await store.close();
+  });
+
+  it('keeps every saved version of a format and names the current one', async function () {
+    const store = new SqliteStore(file);
+    await store.putFormat('nj-json', 'a: 1');
+    await store.putFormat('nj-json', 'a: 2');
+    assert.equal((await store.getFormat('nj-json'))?.document, 'a: 2');
+    assert.equal((await store.getFormat('nj-json', 1))?.document, 'a: 1');
+    assert.deepEqual((await store.formatHistory('nj-json')).map((v) => v.version), [2, 1]);
+    await store.close();
+  });
+});
