@@ -1,0 +1,179 @@
+/**
+ * One delivery attempt (PROTOCOL §6): sign the stored partner body afresh (new jti, htm/htu bound to this
+ * request), POST it with the message id as X-XR-Idempotency-Key, and read the answer:
+ *
+ *   2xx, verified          → delivered, the receipt translated back to canonical
+ *   4xx (not 429), verified → refused: final, the partner's problem code and detail kept
+ *   anything else          → a failed attempt to retry (network error, timeout, 5xx, 429, an answer that
+ *                             is unsigned or does not verify), with the partner's Retry-After if it gave one
+ *
+ * Resolves only for a delivery; every other ending rejects with a DeliveryFailure carrying its outcome, so the
+ * circuit breaker around it sees failures (its errorFilter lets refusals pass as successes).
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import got, { type Got, type Response } from 'got';
+import type { PartnerFormat } from '../../adapters/index.ts';
+import type { RegionTable } from '../../adapters/regions/index.ts';
+import { validateCanonical } from '../../adapters/validation/canonical.ts';
+import { signDetached, type Signer } from '../../certs/jws.ts';
+import type { TrustStore } from '../../certs/trust-store.ts';
+import { isXrError } from '../protocol/errors.ts';
+import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, type SignatureAlgorithm } from '../protocol/messages.ts';
+import type { OutboundMessage, Partner } from '../store/store.ts';
+import { partnerHttpsOptions, type ClientIdentity } from '../tls/partner-client-tls.ts';
+import { parseRetryAfter, type AttemptOutcome } from './retry-policy.ts';
+import { verifyPartnerAnswer } from './verify-answer.ts';
+
+export type Delivered = Extract<AttemptOutcome, { kind: 'delivered' }>;
+export type Undelivered = Exclude<AttemptOutcome, { kind: 'delivered' }>;
+
+export class DeliveryFailure extends Error {
+  constructor(readonly outcome: Undelivered) {
+    super(outcome.reason);
+    this.name = 'DeliveryFailure';
+  }
+}
+
+/** A refusal proves the partner is up: it must not count against its circuit breaker. */
+export function isRefusal(error: unknown): boolean {
+  return error instanceof DeliveryFailure && error.outcome.kind === 'refused';
+}
+
+export interface AttemptContext {
+  ownRegion: string;
+  algorithms: readonly SignatureAlgorithm[];
+  signer(): Signer;
+  trust(): TrustStore;
+  regions: RegionTable;
+  nowMs(): number;
+  http: Got;
+  /** Huzhou's TLS certificate (XR_TLS_*), presented to partners that require mutual TLS. */
+  tlsClient?: ClientIdentity;
+}
+
+export interface Attempt {
+  message: OutboundMessage;
+  partner: Partner;
+  /** The partner's format now, to read the receipt; undefined if it is gone. */
+  format: PartnerFormat | undefined;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** One client for every partner: keep-alive connections, no retries (the outbox retries), no redirects. */
+export function partnerHttpClient(): Got {
+  return got.extend({
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    followRedirect: false,
+    responseType: 'buffer',
+    agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
+  });
+}
+
+const MAX_DETAIL = 300;
+
+function describe(error: unknown): string {
+  return isXrError(error) ? `${error.code}: ${error.detail}` : error instanceof Error ? error.message : String(error);
+}
+
+/** The partner's problem code and detail (RFC 9457), for lastError; never the body itself. */
+function problemOf(body: Buffer): string {
+  try {
+    const problem = JSON.parse(body.toString('utf8')) as { code?: unknown; detail?: unknown };
+    const code = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
+    const detail = typeof problem.detail === 'string' ? problem.detail.slice(0, MAX_DETAIL) : undefined;
+    if (code !== undefined || detail !== undefined) return ` ${[code, detail].filter((part) => part !== undefined).join(': ')}`;
+  } catch {
+    // not a problem document
+  }
+  return '';
+}
+
+function retry(reason: string, retryAfterMs?: number): DeliveryFailure {
+  return new DeliveryFailure({ kind: 'retry', reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+}
+
+async function post(attempt: Attempt, url: URL, signature: string, context: AttemptContext): Promise<Response<Buffer>> {
+  try {
+    return await context.http.post(url, {
+      body: attempt.message.partnerBody,
+      headers: {
+        'content-type': attempt.message.contentType,
+        [SIGNATURE_HEADER]: signature,
+        [IDEMPOTENCY_HEADER]: attempt.message.id,
+      },
+      timeout: { request: attempt.timeoutMs },
+      // An https endpoint must present a certificate chaining to a CA registered for the partner's region.
+      https: partnerHttpsOptions(context.trust(), attempt.partner.region, context.tlsClient),
+      signal: attempt.signal,
+      responseType: 'buffer',
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ETIMEDOUT') throw retry(`XR_UPSTREAM_TIMEOUT: the partner did not answer within ${attempt.timeoutMs} ms`);
+    if (code === 'ERR_ABORTED') throw retry('XR_UPSTREAM_TIMEOUT: the attempt was cancelled');
+    throw retry(`XR_UPSTREAM: the partner could not be reached (${code ?? describe(error)})`);
+  }
+}
+
+async function receiptOf(attempt: Attempt, status: number, body: Buffer, context: AttemptContext): Promise<Delivered> {
+  const { messageType } = attempt.message;
+  try {
+    if (!attempt.format) throw new Error(`format ${attempt.partner.format} is not available`);
+    const canonical = await attempt.format.toCanonical(messageType, 'response', body);
+    validateCanonical(messageType, 'response', canonical, context.regions);
+    return { kind: 'delivered', receipt: { status, body: canonical as Record<string, unknown>, verified: true } };
+  } catch (error) {
+    // The partner has accepted the message (signed 2xx): it is delivered, only its receipt is unreadable.
+    return { kind: 'delivered', receipt: { status, body: null, verified: true }, note: `the receipt could not be read: ${describe(error)}` };
+  }
+}
+
+export async function sendAttempt(attempt: Attempt, context: AttemptContext): Promise<Delivered> {
+  const { message, partner } = attempt;
+  const url = new URL(`${partner.endpoint}/xr/v1/messages/${message.messageType}`);
+  const jti = randomUUID();
+  const signature = await signDetached(message.partnerBody, {
+    iss: context.ownRegion,
+    aud: partner.region,
+    jti,
+    iat: Math.floor(context.nowMs() / 1000),
+    htm: 'POST',
+    htu: `${url.pathname}${url.search}`,
+  }, context.signer(), { includeX5c: true });
+
+  const response = await post(attempt, url, signature, context);
+  const status = response.statusCode;
+  const answerSignature = response.headers[SIGNATURE_HEADER];
+  const verified = async (): Promise<string | undefined> => {
+    try {
+      await verifyPartnerAnswer(Array.isArray(answerSignature) ? answerSignature[0] : answerSignature, response.body, {
+        ownRegion: context.ownRegion,
+        partner: partner.region,
+        requestJti: jti,
+        algorithms: context.algorithms,
+        trust: context.trust(),
+        nowSeconds: Math.floor(context.nowMs() / 1000),
+      });
+      return undefined;
+    } catch (error) {
+      return describe(error);
+    }
+  };
+
+  if (status >= 200 && status < 300) {
+    const problem = await verified();
+    if (problem !== undefined) throw retry(`the partner's ${status} answer was not accepted: ${problem}`);
+    return receiptOf(attempt, status, response.body, context);
+  }
+  if (status >= 400 && status < 500 && status !== 429) {
+    const problem = await verified();
+    if (problem !== undefined) throw retry(`the partner answered ${status}${problemOf(response.body)}, but not verifiably: ${problem}`);
+    throw new DeliveryFailure({ kind: 'refused', reason: `the partner refused the message with ${status}${problemOf(response.body)}` });
+  }
+  const retryAfter = response.headers['retry-after'];
+  throw retry(`the partner answered ${status}${problemOf(response.body)}`, parseRetryAfter(retryAfter, context.nowMs()));
+}
