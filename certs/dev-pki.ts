@@ -14,8 +14,10 @@ import { parseCertificateBundle } from './pem.ts';
 import { kidOf } from './thumbprint.ts';
 
 export interface IdentityFiles {
-  /** PEM private key (PKCS#8 or traditional), unencrypted. */
+  /** PEM private key (PKCS#8 or traditional); encrypted ones need `passphrase`. */
   keyFile: string;
+  /** For an encrypted key file (XR_KEY_PASSPHRASE). */
+  passphrase?: string;
   /** PEM: the signer certificate first, optionally followed by its chain. */
   certFile: string;
   /** PEM: further chain certificates, appended after those of certFile. */
@@ -64,7 +66,8 @@ export async function loadIdentity(files: IdentityFiles): Promise<Signer> {
   const certs = await readText(files.certFile, 'certificate');
   const extra = files.chainFile === undefined ? '' : await readText(files.chainFile, 'chain');
   const chainSource = files.chainFile === undefined ? files.certFile : `${files.certFile} and ${files.chainFile}`;
-  return signerFromPem({ privateKeyPem: key, chainPem: [certs, extra].filter(Boolean) }, { key: `signing key file ${files.keyFile}`, certificate: `certificate file ${files.certFile}`, chain: chainSource });
+  const source = { key: `signing key file ${files.keyFile}`, certificate: `certificate file ${files.certFile}`, chain: chainSource };
+  return signerFromKey(readPrivateKey(source.key, key, files.passphrase), [certs, extra].filter(Boolean), source);
 }
 
 /**
@@ -73,8 +76,12 @@ export async function loadIdentity(files: IdentityFiles): Promise<Signer> {
  * from, for messages that never contain key material.
  */
 export function signerFromPem(identity: IdentityPem, source: { key: string; certificate: string; chain: string }): Signer {
-  const privateKey = readPrivateKey(source.key, identity.privateKeyPem);
-  const chain = identity.chainPem.flatMap((pem) => readCertificates(source.certificate, pem));
+  return signerFromKey(readPrivateKey(source.key, identity.privateKeyPem), identity.chainPem, source);
+}
+
+/** As signerFromPem, for a key already read (an encrypted key once decrypted). */
+export function signerFromKey(privateKey: KeyObject, chainPem: readonly string[], source: { key: string; certificate: string; chain: string }): Signer {
+  const chain = chainPem.flatMap((pem) => readCertificates(source.certificate, pem));
   const leaf = chain[0];
   if (leaf === undefined || !keyMatches(leaf, privateKey)) {
     throw new Error(`${source.key} does not match ${source.certificate}`);
@@ -95,12 +102,13 @@ async function readText(file: string, what: string): Promise<string> {
   }
 }
 
-function readPrivateKey(source: string, pem: string): KeyObject {
+function readPrivateKey(source: string, pem: string, passphrase?: string): KeyObject {
+  const encrypted = pem.includes('-----BEGIN ENCRYPTED PRIVATE KEY-----') || /Proc-Type: 4,ENCRYPTED/.test(pem);
+  if (encrypted && passphrase === undefined) throw new Error(`${source} is encrypted: set XR_KEY_PASSPHRASE`);
   try {
-    return createPrivateKey(pem);
-  } catch (error) {
-    const encrypted = errnoCode(error) === 'ERR_MISSING_PASSPHRASE' ? ' (encrypted keys are not supported)' : '';
-    throw new Error(`${source} does not hold a usable PEM private key${encrypted}`);
+    return createPrivateKey(passphrase === undefined ? pem : { key: pem, passphrase });
+  } catch {
+    throw new Error(encrypted ? `${source} cannot be decrypted with XR_KEY_PASSPHRASE` : `${source} does not hold a usable PEM private key`);
   }
 }
 

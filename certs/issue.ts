@@ -21,9 +21,10 @@ export interface CertificateIssuer {
 
 /**
  * signing: digitalSignature (an XR/1 signer); ca: keyCertSign + cRLSign; none: no KeyUsage extension;
- * encipherOnly: keyAgreement + encipherOnly — a usage that must not sign, for refusal tests.
+ * encipherOnly: keyAgreement + encipherOnly — a usage that must not sign, for refusal tests;
+ * tls: digitalSignature + keyEncipherment with extended key usage serverAuth and clientAuth (RFC 5280 §4.2.1.12).
  */
-export type KeyUsageProfile = 'signing' | 'ca' | 'none' | 'encipherOnly';
+export type KeyUsageProfile = 'signing' | 'ca' | 'none' | 'encipherOnly' | 'tls';
 
 interface CertificateFields {
   /** RFC 4514-style, most significant last as written: 'CN=Huzhou XR CA,O=Huzhou,C=CN'. */
@@ -38,6 +39,8 @@ interface CertificateFields {
   keyUsage?: KeyUsageProfile;
   /** Hex; default 16 random bytes. */
   serial?: string;
+  /** subjectAltName entries (RFC 5280 §4.2.1.6): what a TLS peer checks the host name against. */
+  subjectAltNames?: { dns?: string[]; ip?: string[] };
 }
 
 /** Issued by `issuer`, or self-signed with `privateKey` (the subject's own key) when issuer is absent. */
@@ -56,6 +59,7 @@ const KEY_USAGE_FLAGS: Record<Exclude<KeyUsageProfile, 'none'>, x509.KeyUsageFla
   signing: x509.KeyUsageFlags.digitalSignature,
   ca: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
   encipherOnly: x509.KeyUsageFlags.keyAgreement | x509.KeyUsageFlags.encipherOnly,
+  tls: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
 };
 
 /** A fresh key pair for `alg`: P-256 for ES256, RSA 2048 for RS256/PS256, Ed25519 for EdDSA. */
@@ -94,6 +98,11 @@ export async function issueCertificate(request: CertificateRequest): Promise<Iss
     await x509.SubjectKeyIdentifierExtension.create(subjectSpki, false, webcrypto),
   ];
   if (keyUsage !== 'none') extensions.push(new x509.KeyUsagesExtension(KEY_USAGE_FLAGS[keyUsage], true));
+  if (keyUsage === 'tls') extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
+  const { dns = [], ip = [] } = request.subjectAltNames ?? {};
+  if (dns.length + ip.length > 0) {
+    extensions.push(new x509.SubjectAlternativeNameExtension([...dns.map((value) => ({ type: 'dns' as const, value })), ...ip.map((value) => ({ type: 'ip' as const, value }))]));
+  }
   // RFC 5280 §4.2.1.1: the AKI names the issuer's key so path builders (OpenSSL's checkIssued) can match it.
   if (request.issuer !== undefined) extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuerSpki, false, webcrypto));
 
@@ -124,8 +133,8 @@ export function toPem(key: KeyObject): string {
   return key.type === 'private' ? key.export({ type: 'pkcs8', format: 'pem' }).toString() : key.export({ type: 'spki', format: 'pem' }).toString();
 }
 
-/** Certificates are signed ecdsa-with-SHA256, sha256WithRSAEncryption or Ed25519, after the issuer's key. */
-function webCryptoSigning(key: KeyObject): { importParams: EcKeyImportParams | RsaHashedImportParams | Algorithm; algorithm: EcdsaParams | Algorithm } {
+/** Certificates (and requests) are signed ecdsa-with-SHA256, sha256WithRSAEncryption or Ed25519, after the signer's key. */
+export function webCryptoSigning(key: KeyObject): { importParams: EcKeyImportParams | RsaHashedImportParams | Algorithm; algorithm: EcdsaParams | Algorithm } {
   switch (algorithmForKey(key)) {
     case 'ES256':
       return { importParams: { name: 'ECDSA', namedCurve: 'P-256' }, algorithm: { name: 'ECDSA', hash: 'SHA-256' } };
@@ -140,11 +149,11 @@ function webCryptoSigning(key: KeyObject): { importParams: EcKeyImportParams | R
 }
 
 /** Copied into a plain Uint8Array: WebCrypto's BufferSource typing refuses a pooled Node Buffer. */
-function spkiOf(key: KeyObject): Uint8Array<ArrayBuffer> {
+export function spkiOf(key: KeyObject): Uint8Array<ArrayBuffer> {
   return new Uint8Array(key.export({ type: 'spki', format: 'der' }));
 }
 
-function pkcs8Of(key: KeyObject): Uint8Array<ArrayBuffer> {
+export function pkcs8Of(key: KeyObject): Uint8Array<ArrayBuffer> {
   return new Uint8Array(key.export({ type: 'pkcs8', format: 'der' }));
 }
 

@@ -12,6 +12,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import { XrError } from '../gateway/protocol/errors.ts';
 import { REGION_CODE } from '../gateway/protocol/messages.ts';
 import { factsOf, normaliseSerial, type CertificateFacts } from './certificate-facts.ts';
+import { verifyCrl, type VerifiedCrl } from './crl.ts';
 import { parseCertificateBundle } from './pem.ts';
 import { kidOfDer } from './thumbprint.ts';
 
@@ -38,6 +39,8 @@ interface RegionTrust {
   readonly revokedKids: Set<string>;
   /** Normalised (normaliseSerial). Serials are unique per issuer; a region's revocation applies to its whole PKI. */
   readonly revokedSerials: Set<string>;
+  /** The CRL in force per issuing anchor (kid): the serials that anchor revoked, and when it said so. */
+  readonly crls: Map<string, { thisUpdate: number; serials: Set<string> }>;
   /** Keyed by kid and x5c; emptied on every change to the region. */
   readonly resolved: Map<string, ResolvedSigner>;
 }
@@ -84,6 +87,29 @@ export class TrustStore {
     trust.resolved.clear();
   }
 
+  /**
+   * Applies a CRL of one of the region's CAs (RFC 5280 §5) once its signature verifies with an anchor
+   * registered for that region; it replaces that CA's earlier CRL, and an older one than in force is refused.
+   * Its serials are revoked for certificates that anchor issued (serial numbers are unique per issuer).
+   */
+  async importCrl(region: string, crlBytes: Uint8Array, now: Date): Promise<VerifiedCrl> {
+    const trust = this.#trustFor(region);
+    const crl = await verifyCrl(crlBytes, [...trust.anchors.values()], region, now);
+    const inForce = trust.crls.get(crl.issuerKid);
+    if (inForce !== undefined && inForce.thisUpdate > crl.thisUpdate.getTime()) {
+      throw new XrError('XR_BAD_REQUEST', `a newer CRL from ${crl.issuer} is already in force for region ${region}`);
+    }
+    trust.crls.set(crl.issuerKid, { thisUpdate: crl.thisUpdate.getTime(), serials: new Set(crl.serials) });
+    trust.resolved.clear();
+    return crl;
+  }
+
+  /** The registered anchors of one region, or of every region: what a TLS peer must chain to. */
+  anchorCertificates(region?: string): X509Certificate[] {
+    const regions = region === undefined ? [...this.#regions.values()] : [this.#regions.get(region)];
+    return regions.flatMap((trust) => [...(trust?.anchors.values() ?? [])].map((facts) => facts.cert));
+  }
+
   listAnchors(region: string): AnchorInfo[] {
     return [...(this.#regions.get(region)?.anchors.values() ?? [])].map(anchorInfo);
   }
@@ -126,7 +152,7 @@ export class TrustStore {
     if (!REGION_CODE.test(region)) throw new XrError('XR_BAD_REQUEST', 'region must be a 6-digit region code');
     let trust = this.#regions.get(region);
     if (trust === undefined) {
-      trust = { anchors: new Map(), revokedKids: new Set(), revokedSerials: new Set(), resolved: new Map() };
+      trust = { anchors: new Map(), revokedKids: new Set(), revokedSerials: new Set(), crls: new Map(), resolved: new Map() };
       this.#regions.set(region, trust);
     }
     return trust;
@@ -221,6 +247,10 @@ function checkValidity(resolved: ResolvedSigner, now: Date): void {
 }
 
 function checkNotRevoked(trust: RegionTrust, path: Path): void {
-  const revoked = path.find((facts) => trust.revokedKids.has(facts.kid) || trust.revokedSerials.has(facts.serial));
+  const revokedByCrl = (facts: CertificateFacts, index: number): boolean => {
+    const issuer = path[index + 1];
+    return issuer !== undefined && trust.crls.get(issuer.kid)?.serials.has(facts.serial) === true;
+  };
+  const revoked = path.find((facts, index) => trust.revokedKids.has(facts.kid) || trust.revokedSerials.has(facts.serial) || revokedByCrl(facts, index));
   if (revoked !== undefined) throw new XrError('XR_CERT_REVOKED', `certificate ${revoked.kid} is revoked`);
 }
