@@ -1,0 +1,50 @@
+/**
+ * The hash chain of the audit log. Each record is stored as its canonical JSON text (canonical-json.ts) with
+ *
+ *     hash = hex(SHA-256(ASCII(prev_hash) || UTF-8(record)))      prev_hash of record 1 = 64 × "0"
+ *
+ * so changing, inserting or removing any stored record breaks the chain at that record: its own hash no
+ * longer matches its text, or its prev_hash no longer matches the hash before it, or its seq leaves a gap.
+ * Records are hashed as the exact text stored (never re-serialised), so no byte can change unnoticed.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditRecord, ChainVerdict } from './audit-log.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** One stored row, as verify reads it. */
+export interface AuditRow {
+  seq: number;
+  record: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export function recordText(record: AuditRecord): string {
+  return canonicalJson({ seq: record.seq, time: record.time, kind: record.kind, fields: record.fields });
+}
+
+export function chainHash(prevHash: string, text: string): string {
+  return createHash('sha256').update(prevHash, 'ascii').update(text, 'utf8').digest('hex');
+}
+
+/** Walks the rows in seq order and names the first one that does not hold. */
+export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
+  let previous = { seq: 0, hash: GENESIS_HASH };
+  for (const row of rows) {
+    const seq = previous.seq + 1;
+    if (row.seq !== seq) return { ok: false, seq, reason: `record ${seq} is missing (the next stored record is ${row.seq})` };
+    if (chainHash(row.prev_hash, row.record) !== row.hash) return { ok: false, seq, reason: `record ${seq} does not match its hash: its content, prev_hash or hash was changed` };
+    if (row.prev_hash !== previous.hash) return { ok: false, seq, reason: `record ${seq} does not follow record ${previous.seq}: its prev_hash is not that record's hash` };
+    let storedSeq: unknown;
+    try {
+      storedSeq = (JSON.parse(row.record) as { seq?: unknown }).seq;
+    } catch {
+      return { ok: false, seq, reason: `record ${seq} is not JSON` };
+    }
+    if (storedSeq !== seq) return { ok: false, seq, reason: `record ${seq} holds seq ${String(storedSeq)}` };
+    previous = { seq, hash: row.hash };
+  }
+  return { ok: true, records: previous.seq, head: previous.seq === 0 ? null : previous };
+}

@@ -1,0 +1,102 @@
+/**
+ * What the audit trail keeps of each event (audit-log.ts): ids, parties, type, outcome, the JWS header and
+ * signature, and SHA-256 digests of bodies. Nothing here copies a body, a name, an identity number, a token
+ * or a key; the case number (applyNo) is kept because audits are asked by case.
+ */
+import { createHash } from 'node:crypto';
+import type { InboundOutcome } from '../partner/listener.ts';
+import { isMessageType } from '../protocol/messages.ts';
+import type { AuditFields } from './audit-log.ts';
+import type { JsonValue } from './canonical-json.ts';
+
+/** A signature header longer than this is kept as a digest only (an honest one with x5c is ~1–3 KiB). */
+const MAX_KEPT_SIGNATURE = 16 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** The first §5 code in an outbound lastError, else the HTTP status the partner answered with. */
+const ERROR_CODE = /\b(XR_[A-Z_]+)\b/;
+const ANSWER_STATUS = /\bwith (\d{3})\b|\banswered (\d{3})\b/;
+
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function digestOf(body: Uint8Array): { sha256: string; bytes: number } {
+  return { sha256: sha256Hex(body), bytes: body.byteLength };
+}
+
+/**
+ * An X-XR-Signature as it travelled: `protected` exactly as sent (base64url, so the signature can be
+ * checked again later over the body, wherever the body is kept) and `signature`. Anything that is not
+ * `base64url..base64url` is kept as its digest and length only: no free text from a sender enters the log.
+ */
+export function jwsOf(value: string | undefined): JsonValue {
+  if (value === undefined) return null;
+  const [protectedB64 = '', detached, signature = '', ...rest] = value.trim().split('.');
+  const wellFormed = detached === '' && rest.length === 0 && BASE64URL.test(protectedB64) && BASE64URL.test(signature);
+  if (!wellFormed || value.length > MAX_KEPT_SIGNATURE) return { unparsed: true, sha256: sha256Hex(value), length: value.length };
+  return { protected: protectedB64, signature };
+}
+
+export function inboundFields(facts: InboundOutcome): AuditFields {
+  const { header } = facts;
+  return {
+    outcome: facts.code,
+    status: facts.status,
+    partner: facts.partner,
+    messageType: isMessageType(facts.messageType) ? facts.messageType : 'unknown',
+    applyNo: facts.applyNo,
+    jti: header?.jti,
+    aud: header?.aud,
+    iat: header?.iat,
+    kid: header?.kid,
+    body: facts.body === undefined ? null : digestOf(facts.body),
+    jws: jwsOf(facts.signature),
+    answer: { ...digestOf(facts.answer.body), jws: jwsOf(facts.answer.signature) },
+    durationMs: Math.round(facts.durationMs),
+  };
+}
+
+export interface OutboundFacts {
+  id: string;
+  target: string;
+  messageType: string;
+  /** The settlement: delivered, queued (to be retried), failed or dead. */
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  /** The stored message, when it could be read back: for the digest and the case number. */
+  partnerBody: Buffer | undefined;
+  canonical: string | undefined;
+  receiptStatus: number | undefined;
+}
+
+/** A stored lastError can quote the partner's problem detail: only its code and status are kept. */
+function errorCodeOf(lastError: string | null): string | undefined {
+  if (lastError === null) return undefined;
+  const status = ANSWER_STATUS.exec(lastError);
+  return ERROR_CODE.exec(lastError)?.[1] ?? (status ? `HTTP_${status[1] ?? status[2]}` : 'XR_UPSTREAM');
+}
+
+function applyNoOf(canonical: string | undefined): string | undefined {
+  if (canonical === undefined) return undefined;
+  try {
+    const { applyNo } = JSON.parse(canonical) as { applyNo?: unknown };
+    return typeof applyNo === 'string' ? applyNo : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function outboundFields(facts: OutboundFacts): AuditFields {
+  return {
+    outcome: facts.status === 'queued' ? 'retry' : facts.status,
+    partner: facts.target,
+    messageType: facts.messageType,
+    applyNo: applyNoOf(facts.canonical),
+    id: facts.id,
+    attempts: facts.attempts,
+    error: errorCodeOf(facts.lastError),
+    receiptStatus: facts.receiptStatus,
+    body: facts.partnerBody === undefined ? null : digestOf(facts.partnerBody),
+  };
+}

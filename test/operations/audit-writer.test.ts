@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { AUDIT_FILE, SqliteAuditLog } from '../../gateway/audit/sqlite-audit-log.ts';
+
+describe('the audit writer: batched on a thread of its own, and one chain for several writers', function () {
+  let dataDir: string;
+  let file: string;
+
+  beforeEach(function () {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-audit-'));
+    file = path.join(dataDir, AUDIT_FILE);
+  });
+
+  afterEach(function () {
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('queues appends without writing, and writes them in one batch on flush', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, batchSize: 1000 } });
+    try {
+      for (let i = 0; i < 10; i += 1) log.append('inbound', { outcome: 'OK', applyNo: `A${i}` });
+      assert.deepEqual([log.pending(), log.lastSeq()], [10, 0]);
+      await log.flush();
+      assert.deepEqual([log.pending(), log.lastSeq()], [0, 10]);
+      assert.deepEqual((await log.query({ limit: 3 })).map((r) => r.fields.applyNo), ['A9', 'A8', 'A7']);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('writes a full batch at once, without waiting for the timer', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, batchSize: 5 } });
+    try {
+      const written = once(log, 'written');
+      for (let i = 0; i < 5; i += 1) log.append('admin', { outcome: 'OK' });
+      assert.deepEqual(await written, [{ lastSeq: 5, records: 5 }]);
+      assert.equal(log.pending(), 0);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('writes what is still queued when it is closed, and continues the chain when opened again', async function () {
+    const first = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    first.append('inbound', { outcome: 'OK' });
+    await first.close();
+    const second = new SqliteAuditLog(file);
+    try {
+      assert.equal(second.lastSeq(), 1);
+      second.append('inbound', { outcome: 'XR_REPLAY' });
+      assert.deepEqual(await second.verify(), { ok: true, records: 2, head: { seq: 2, hash: (await second.query({ limit: 1 }))[0]!.hash } });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('extends one chain when two writers on the same file take turns (as XR_WORKERS processes do)', async function () {
+    const [a, b] = [new SqliteAuditLog(file), new SqliteAuditLog(file)];
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        a.append('inbound', { outcome: 'OK', partner: '320500' });
+        a.append('inbound', { outcome: 'OK', partner: '320500' });
+        await a.flush();
+        b.append('outbound', { outcome: 'delivered', partner: '310117' });
+        await b.flush();
+      }
+      assert.deepEqual(await a.verify(), await b.verify());
+      const verdict = await a.verify();
+      assert.equal(verdict.ok && verdict.records, 15);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('keeps a batch that could not be written, and writes it once it can', async function () {
+    const errors: unknown[] = [];
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 }, onWriteError: (error) => errors.push(error) });
+    // A failing disk, simulated from outside: every insert is refused until the trigger is dropped.
+    const outside = new Database(file);
+    try {
+      outside.exec("CREATE TRIGGER simulated_failure BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
+      for (let i = 0; i < 3; i += 1) log.append('inbound', { outcome: 'OK', applyNo: `A${i}` });
+      await assert.rejects(log.flush(), /simulated/);
+      assert.deepEqual([log.pending(), log.lastSeq(), errors.length], [3, 0, 1]);
+      outside.exec('DROP TRIGGER simulated_failure');
+      await log.flush();
+      assert.deepEqual([log.pending(), log.lastSeq()], [0, 3]);
+      assert.deepEqual((await log.query({ limit: 10 })).map((r) => r.fields.applyNo), ['A2', 'A1', 'A0'], 'in their order, none lost');
+      assert.equal((await log.verify()).ok, true);
+    } finally {
+      outside.close();
+      await log.close();
+    }
+  });
+});
