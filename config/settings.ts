@@ -28,8 +28,24 @@ export interface Settings {
   signingCertFile: string | undefined;
   signingChainFile: string | undefined;
   logLevel: string;
+  /** XR_KEY_PASSPHRASE: private keys at rest are encrypted with it; encrypted key files are read with it. */
+  keyPassphrase: string | undefined;
+  /** XR_TLS_CERT_FILE / XR_TLS_KEY_FILE: the partner listener serves HTTPS; unset, plain HTTP. */
+  tls: TlsSettings | undefined;
   /** Worker processes sharing the listeners (node:cluster); 1 runs everything in one process. */
   workers: number;
+}
+
+/** XR_TLS_CLIENT_AUTH: whether partners must (require), may (optional) or need not (off) present a client certificate. */
+export const TLS_CLIENT_AUTH = ['require', 'optional', 'off'] as const;
+export type TlsClientAuth = (typeof TLS_CLIENT_AUTH)[number];
+
+export interface TlsSettings {
+  /** PEM: the gateway's TLS certificate first, then its chain. */
+  certFile: string;
+  /** PEM private key; encrypted ones are read with XR_KEY_PASSPHRASE. */
+  keyFile: string;
+  clientAuth: TlsClientAuth;
 }
 
 export class ConfigError extends Error {
@@ -86,6 +102,33 @@ function readableFile(env: Env, name: string): string | undefined {
     throw new ConfigError(name, `cannot read the file ${file}`);
   }
   return file;
+}
+
+const MIN_PASSPHRASE_LENGTH = 12;
+
+/** Taken as given (not trimmed): it must equal the passphrase the keys were encrypted with. */
+function keyPassphrase(env: Env): string | undefined {
+  const passphrase = env.XR_KEY_PASSPHRASE;
+  if (passphrase === undefined || passphrase === '') return undefined;
+  if (passphrase.length < MIN_PASSPHRASE_LENGTH) throw new ConfigError('XR_KEY_PASSPHRASE', `a passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters`);
+  return passphrase;
+}
+
+function tlsSettings(env: Env): TlsSettings | undefined {
+  const certFile = readableFile(env, 'XR_TLS_CERT_FILE');
+  const keyFile = readableFile(env, 'XR_TLS_KEY_FILE');
+  const clientAuth = optional(env, 'XR_TLS_CLIENT_AUTH') ?? 'off';
+  if (!(TLS_CLIENT_AUTH as readonly string[]).includes(clientAuth)) {
+    throw new ConfigError('XR_TLS_CLIENT_AUTH', `"${clientAuth}" is not one of ${TLS_CLIENT_AUTH.join(', ')}`);
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError(certFile ? 'XR_TLS_KEY_FILE' : 'XR_TLS_CERT_FILE', 'the TLS certificate and key files are set together or not at all');
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    if (clientAuth !== 'off') throw new ConfigError('XR_TLS_CLIENT_AUTH', 'client certificates need TLS: set XR_TLS_CERT_FILE and XR_TLS_KEY_FILE');
+    return undefined;
+  }
+  return { certFile, keyFile, clientAuth: clientAuth as TlsClientAuth };
 }
 
 function logLevel(env: Env): string {
@@ -165,6 +208,8 @@ export function loadSettings(env: Env, knownRegion: (code: string) => boolean): 
     signingCertFile,
     signingChainFile: readableFile(env, 'XR_SIGNING_CHAIN_FILE'),
     logLevel: logLevel(env),
+    keyPassphrase: keyPassphrase(env),
+    tls: tlsSettings(env),
     workers: integer(env, 'XR_WORKERS', 1, 64, 'a number of worker processes'),
   };
 }

@@ -45,6 +45,8 @@ export class Directory {
     for (const revocation of revocations) {
       trust.revoke(revocation.region, revocation.kid !== undefined ? { kid: revocation.kid } : { serial: revocation.serial! });
     }
+    // Each CRL verified when imported; one that no longer verifies lost its anchor, and with it every certificate it lists.
+    for (const crl of await store.listCrls()) await trust.importCrl(crl.region, crl.der, new Date()).catch(() => undefined);
     this.partners = new Map(partners.map((p) => [p.region, p]));
     this.trust = trust;
   }

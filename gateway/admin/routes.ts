@@ -3,7 +3,6 @@
  * operator or auditor role, changes the operator role. Every change is written to the Store before the
  * live Directory, so it takes effect at once and survives a restart.
  */
-import type { X509Certificate } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
@@ -23,6 +22,10 @@ import { problemResponder } from '../http/problem.ts';
 import { requireRole, type TokenTable } from '../http/auth.ts';
 import { readJsonObject, readText } from '../http/json-body.ts';
 import type { Store, TrustAnchorRecord } from '../store/store.ts';
+import { publishedIdentity } from '../keys/published-identity.ts';
+import { addKeyRoutes, certificateWarnings, type KeyAdmin } from './key-routes.ts';
+import type { AdminOperations } from './operations-routes.ts';
+import { addOutboundRoutes, type OutboundControl } from './outbound-routes.ts';
 import { partnerFromDocument } from './partner-document.ts';
 
 export interface AdminDeps {
@@ -37,8 +40,12 @@ export interface AdminDeps {
   ready(): boolean;
   /** Called after every successful change, before it is answered: in a cluster, every worker reloads first. */
   configurationChanged(): Promise<void>;
-  /** Extra state shown by GET /admin/v1/breakers (filled by the outbound side). */
-  breakers?(): unknown[];
+  /** The delivery side: the outbox and the circuit breakers (outbound-routes.ts). */
+  outbound: OutboundControl;
+  /** Huzhou's keys, certificates and partner CRLs (key-routes.ts). */
+  keys: KeyAdmin;
+  /** Request ids, the audit of every call, /admin/v1/audit, /metrics and /readyz (operations-routes.ts). */
+  operations: AdminOperations;
 }
 
 const ADMIN_BODY_LIMIT = 1024 * 1024;
@@ -81,9 +88,6 @@ function revocationTarget(document: Record<string, unknown>): { kid: string } | 
   throw new XrError('XR_BAD_REQUEST', 'give exactly one of {"kid": "..."} or {"serial": "..."}');
 }
 
-function toPem(cert: X509Certificate): string {
-  return cert.toString();
-}
 
 export function adminListener(deps: AdminDeps): Koa {
   const { store, directory } = deps;
@@ -92,10 +96,11 @@ export function adminListener(deps: AdminDeps): Koa {
   const read = requireRole(deps.tokens, READ);
   const change = requireRole(deps.tokens, CHANGE);
 
-  router.get('/healthz', (ctx) => {
+  router.get('/healthz', async (ctx) => {
     const ready = deps.ready();
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ok' : 'starting' };
+    // Certificates close to expiry do not make the gateway unready: they are listed for whoever watches.
+    ctx.body = { status: ready ? 'ok' : 'starting', warnings: await certificateWarnings(deps.keys) };
   });
 
   router.get('/admin/v1/partners', read, (ctx) => {
@@ -168,15 +173,14 @@ export function adminListener(deps: AdminDeps): Koa {
     ctx.body = { region, ...target };
   });
 
-  router.get('/admin/v1/identity', (ctx) => {
+  router.get('/admin/v1/identity', async (ctx) => {
     // Public: partners need it to register Huzhou, and it holds only certificates.
-    const signer = deps.signer();
-    ctx.body = { region: deps.ownRegion, kid: signer.kid, alg: signer.alg, chain: signer.chain.map(toPem) };
+    ctx.body = await publishedIdentity(deps.keys.context, deps.ownRegion, deps.signer());
   });
 
-  router.get('/admin/v1/breakers', read, (ctx) => {
-    ctx.body = deps.breakers?.() ?? [];
-  });
+  addOutboundRoutes(router, { store, outbound: deps.outbound, log: deps.log, read, change });
+  addKeyRoutes(router, { keys: deps.keys, store, directory, log: deps.log, read, change });
+  deps.operations.addRoutes(router, { read, change });
 
   router.get('/admin/v1/formats', read, async (ctx) => {
     const saved = new Map((await store.listFormats()).map((f) => [f.name, f]));
@@ -259,6 +263,7 @@ export function adminListener(deps: AdminDeps): Koa {
     }
   });
 
+  for (const middleware of deps.operations.middleware) app.use(middleware);
   app.use(problemResponder(deps.log));
   app.use(async function announceChanges(ctx, next) {
     await next();

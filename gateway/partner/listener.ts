@@ -8,8 +8,10 @@ import { XrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, isMessageType } from '../protocol/messages.ts';
 import { PROBLEM_MEDIA_TYPE, asXrError, problemOf } from '../http/problem.ts';
 import { parseMediaType, readRawBody } from '../http/raw-body.ts';
+import { requestContext } from '../request-context.ts';
+import type { XrProtectedHeader } from '../../certs/jws.ts';
 import { claimedHeader } from './verify-message.ts';
-import { handlePartnerMessage, signAnswer, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
+import { handlePartnerMessage, signAnswer, type MessageFacts, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
 
 const ROUTE = /^\/xr\/v1\/messages\/([^/?]+)$/;
 const ACCEPTED_MEDIA = new Map([
@@ -23,18 +25,45 @@ export interface PartnerListenerOptions {
   maxBodyBytes: number;
   log: Logger;
   time?: StageTimer;
-  onOutcome?(outcome: { partner: string | undefined; messageType: string; code: string; status: number }): void;
+  onOutcome?(outcome: InboundOutcome): void;
+}
+
+/** How one partner message ended, for metrics and the audit trail (gateway/operations.ts). */
+export interface InboundOutcome {
+  /** The claimed sender (the signature's iss), when the header could be parsed. */
+  partner: string | undefined;
+  messageType: string;
+  /** 'OK' or the PROTOCOL §5 code of the refusal. */
+  code: string;
+  status: number;
+  /** The request's protected header when it parses, and X-XR-Signature exactly as received. */
+  header: XrProtectedHeader | undefined;
+  signature: string | undefined;
+  /** The raw request bytes once read: to digest, never to keep. */
+  body: Buffer | undefined;
+  applyNo: string | undefined;
+  /** What was sent back: the answer or the problem, and Huzhou's signature over it. */
+  answer: { body: Buffer; signature: string };
+  durationMs: number;
 }
 
 export function partnerListener(options: PartnerListenerOptions): Koa {
   const { deps, log } = options;
   const app = new Koa();
+  app.use(requestContext());
   app.use(async (ctx) => {
     const signature = ctx.get(SIGNATURE_HEADER) || undefined;
     const claimed = claimedHeader(signature, deps.algorithms);
     const requestLog = log.child({ jti: claimed?.jti, iss: claimed?.iss });
     const match = ROUTE.exec(ctx.path);
     const messageType = match ? decodeURIComponent(match[1]!) : '';
+    const started = performance.now();
+    const facts: MessageFacts = {};
+    let body: Buffer | undefined;
+    const outcome = (code: string, status: number, answer: InboundOutcome['answer']): InboundOutcome => ({
+      partner: claimed?.iss, messageType, code, status, header: claimed, signature, body, applyNo: facts.applyNo, answer,
+      durationMs: performance.now() - started,
+    });
     try {
       if (!match) throw new XrError('XR_NOT_FOUND', `no such resource: ${ctx.path}`);
       if (ctx.method !== 'POST') throw new XrError('XR_BAD_REQUEST', `use POST, not ${ctx.method}`);
@@ -45,7 +74,7 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       if (mediaType === 'application/json' && media.charset !== undefined && media.charset.toLowerCase() !== 'utf-8') {
         throw new XrError('XR_UNSUPPORTED_MEDIA', `JSON is UTF-8, not ${media.charset}`);
       }
-      const body = await readRawBody(ctx.req, options.maxBodyBytes);
+      body = await readRawBody(ctx.req, options.maxBodyBytes);
       const answer = await handlePartnerMessage({
         messageType,
         method: ctx.method,
@@ -54,25 +83,26 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
         body,
         mediaType,
         idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) || undefined,
-      }, deps, options.time);
+      }, deps, options.time, facts);
       ctx.status = answer.status;
       ctx.set('content-type', answer.contentType);
       ctx.set(SIGNATURE_HEADER, answer.signature);
       ctx.body = answer.body;
       requestLog.info({ messageType, status: answer.status }, 'message forwarded and answered');
-      options.onOutcome?.({ partner: claimed?.iss, messageType, code: 'OK', status: answer.status });
+      options.onOutcome?.(outcome('OK', answer.status, answer));
     } catch (error) {
       const xr = asXrError(error, requestLog);
-      const body = Buffer.from(JSON.stringify(problemOf(xr, claimed?.jti)), 'utf8');
+      const problem = Buffer.from(JSON.stringify(problemOf(xr, claimed?.jti)), 'utf8');
       // A refusal is signed too (§5), addressed to whoever the signature claims sent the message.
       const audience = claimed?.iss ?? '000000';
+      const problemSignature = await signAnswer(deps, problem, audience, claimed?.jti);
       ctx.status = xr.status;
       ctx.set(xr.headers);
       ctx.set('content-type', PROBLEM_MEDIA_TYPE);
-      ctx.set(SIGNATURE_HEADER, await signAnswer(deps, body, audience, claimed?.jti));
-      ctx.body = body;
+      ctx.set(SIGNATURE_HEADER, problemSignature);
+      ctx.body = problem;
       requestLog.warn({ messageType, code: xr.code, status: xr.status, detail: xr.detail }, 'message refused');
-      options.onOutcome?.({ partner: claimed?.iss, messageType, code: xr.code, status: xr.status });
+      options.onOutcome?.(outcome(xr.code, xr.status, { body: problem, signature: problemSignature }));
     }
   });
   return app;

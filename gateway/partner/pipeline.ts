@@ -54,17 +54,27 @@ export interface StageTimer {
 
 const untimed: StageTimer = async (_stage, run) => { await run(); };
 
+/** What the pipeline learnt of a message, kept for the audit trail even when a later stage refuses it. */
+export interface MessageFacts {
+  /** The case number, once the message is translated (not every message type has one). */
+  applyNo?: string;
+}
+
 export async function signAnswer(deps: PartnerPipelineDeps, body: Buffer, audience: string, inReplyTo: string | undefined): Promise<string> {
+  // x5c lets a partner that registered Huzhou's CA verify any certificate that CA issues: a key rotation
+  // changes nothing on the partner's side (docs/operations-keys.md).
   return signDetached(body, {
     iss: deps.ownRegion,
     aud: audience,
     jti: randomUUID(),
     iat: Math.floor(deps.nowMs() / 1000),
     ...(inReplyTo === undefined ? {} : { irt: inReplyTo }),
-  }, deps.signer());
+  }, deps.signer(), { includeX5c: true });
 }
 
-export async function handlePartnerMessage(request: InboundRequest, deps: PartnerPipelineDeps, time: StageTimer = untimed): Promise<SignedAnswer> {
+export async function handlePartnerMessage(
+  request: InboundRequest, deps: PartnerPipelineDeps, time: StageTimer = untimed, facts: MessageFacts = {},
+): Promise<SignedAnswer> {
   const nowSeconds = Math.floor(deps.nowMs() / 1000);
   const { messageType } = request;
 
@@ -91,6 +101,7 @@ export async function handlePartnerMessage(request: InboundRequest, deps: Partne
   await time('translate', async () => {
     canonicalRequest = validateCanonical(messageType, 'request', await format.toCanonical(messageType, 'request', request.body), deps.regions);
   });
+  if ('applyNo' in canonicalRequest) facts.applyNo = canonicalRequest.applyNo;
 
   const once = await claimIdempotencyKey(deps.store, header.iss, request, nowSeconds);
   let answer: StoredAnswer;

@@ -6,8 +6,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  FormatVersion, IdempotencyClaim, Partner, RevocationRecord, SigningKeyRecord, Store, StoredAnswer, TrustAnchorRecord,
+import type { MessageType } from '../protocol/messages.ts';
+import { GroupCommitWriter, InlineWriter, type DurableWriter } from './group-commit.ts';
+import { SqliteKeyTables } from './sqlite-keys.ts';
+import {
+  OUTBOUND_STATUSES,
+  type FormatVersion, type IdempotencyClaim, type NewOutboundMessage, type OutboundEnqueueResult, type OutboundMessage,
+  type OutboundReceipt, type OutboundSettlement, type OutboundStatus, type OutboundSummary, type OutboxQuery, type Partner,
+  type CrlRecord, type ManagedKeyRecord, type RevocationRecord, type SigningKeyRecord, type Store, type StoredAnswer, type TrustAnchorRecord,
 } from './store.ts';
 
 const SCHEMA = `
@@ -48,12 +54,6 @@ CREATE TABLE IF NOT EXISTS inbound_idempotency (
   answer BLOB,
   PRIMARY KEY (iss, key)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS signing_keys (
-  kid TEXT PRIMARY KEY,
-  private_key_pem TEXT NOT NULL,
-  chain_pem TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS settings (
   name TEXT PRIMARY KEY,
   value TEXT NOT NULL
@@ -65,7 +65,47 @@ CREATE TABLE IF NOT EXISTS formats (
   saved_at TEXT NOT NULL,
   PRIMARY KEY (name, version)
 );
+CREATE TABLE IF NOT EXISTS outbox (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  target TEXT NOT NULL,
+  message_type TEXT NOT NULL,
+  status TEXT NOT NULL,
+  canonical TEXT NOT NULL,
+  partner_body BLOB NOT NULL,
+  content_type TEXT NOT NULL,
+  idempotency_key TEXT UNIQUE,
+  request_digest TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error TEXT,
+  receipt TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, target, next_attempt_at);
 `;
+
+const OUTBOX_SUMMARY_COLUMNS = 'id, target, message_type, status, attempts, next_attempt_at, last_error, receipt, created_at, updated_at';
+
+/** Writes on the request path: they go through the group-commit writer thread (group-commit.ts). */
+const HOT_WRITES = {
+  // An expired entry may be taken over; a live one may not (the WHERE of the upsert).
+  replayClaim: 'INSERT INTO replay (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at <= ?',
+  idempotencyInsert: 'INSERT INTO inbound_idempotency (iss, key, body_digest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (iss, key) DO NOTHING',
+  idempotencyAnswer: 'UPDATE inbound_idempotency SET status = ?, content_type = ?, answer = ? WHERE iss = ? AND key = ?',
+  idempotencyRelease: 'DELETE FROM inbound_idempotency WHERE iss = ? AND key = ? AND answer IS NULL',
+  outboxInsert: `INSERT INTO outbox (id, target, message_type, status, canonical, partner_body, content_type, idempotency_key,
+        request_digest, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, 0, ?, ?, ?)
+        ON CONFLICT (idempotency_key) DO NOTHING`,
+  // One statement, so the choice and the change are atomic: no second claimer can take the same rows.
+  outboxClaim: `UPDATE outbox SET status = 'delivering', updated_at = ?
+        WHERE seq IN (SELECT seq FROM outbox WHERE status = 'queued' AND target = ? AND next_attempt_at <= ?
+                      ORDER BY next_attempt_at, seq LIMIT ?)
+        RETURNING *`,
+  outboxSettle: `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+        receipt = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
+} as const;
 
 interface FormatRow { name: string; version: number; document: string; saved_at: string }
 interface AnchorRow { region: string; kid: string; subject: string; not_after: string; pem: string; added_at: string }
@@ -75,17 +115,51 @@ function formatFromRow(row: FormatRow): FormatVersion {
   return { name: row.name, version: row.version, document: row.document, savedAt: row.saved_at };
 }
 
+interface OutboxSummaryRow {
+  id: string; target: string; message_type: string; status: string; attempts: number; next_attempt_at: number;
+  last_error: string | null; receipt: string | null; created_at: number; updated_at: number;
+}
+interface OutboxRow extends OutboxSummaryRow { seq: number; canonical: string; partner_body: Buffer; content_type: string }
+
+function outboxSummaryFromRow(row: OutboxSummaryRow): OutboundSummary {
+  return {
+    id: row.id,
+    target: row.target,
+    messageType: row.message_type as MessageType,
+    status: row.status as OutboundStatus,
+    attempts: row.attempts,
+    nextAttemptAtMs: row.next_attempt_at,
+    lastError: row.last_error,
+    receipt: row.receipt === null ? null : (JSON.parse(row.receipt) as OutboundReceipt),
+    createdAtMs: row.created_at,
+    updatedAtMs: row.updated_at,
+  };
+}
+
+function outboxMessageFromRow(row: OutboxRow): OutboundMessage {
+  return { ...outboxSummaryFromRow(row), canonical: row.canonical, partnerBody: row.partner_body, contentType: row.content_type };
+}
+
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly writer: DurableWriter;
+  /** signing_keys and partner_crls (sqlite-keys.ts). */
+  private readonly keys: SqliteKeyTables;
   private readonly statements;
 
-  constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  /**
+   * @param options.writes 'group-commit' (default): request-path writes are batched on a writer thread;
+   *   'inline': committed one by one on this thread (the CLI; tests on a fake clock).
+   */
+  constructor(file: string, options: { writes?: 'group-commit' | 'inline' } = {}) {
+    mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.keys = new SqliteKeyTables(this.db);
+    this.writer = options.writes === 'inline' ? new InlineWriter(this.db) : new GroupCommitWriter(file);
     const db = this.db;
     this.statements = {
       listPartners: db.prepare<[], { document: string }>('SELECT document FROM partners ORDER BY region'),
@@ -101,16 +175,10 @@ export class SqliteStore implements Store {
       listRevocationsOf: db.prepare<[string], RevocationRow>('SELECT region, kid, serial, added_at FROM revocations WHERE region = ? ORDER BY id'),
       addRevocation: db.prepare('INSERT INTO revocations (region, kid, serial, added_at) VALUES (?, ?, ?, ?)'),
       replaySeen: db.prepare<[string, string, number], { one: number }>('SELECT 1 AS one FROM replay WHERE iss = ? AND jti = ? AND expires_at > ?'),
-      replayInsert: db.prepare('INSERT INTO replay (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at <= ?'),
       replayCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM replay'),
       replayPurge: db.prepare('DELETE FROM replay WHERE expires_at <= ?'),
-      idempotencyInsert: db.prepare('INSERT INTO inbound_idempotency (iss, key, body_digest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (iss, key) DO NOTHING'),
       idempotencyGet: db.prepare<[string, string], { body_digest: string; status: number | null; content_type: string | null; answer: Buffer | null }>('SELECT body_digest, status, content_type, answer FROM inbound_idempotency WHERE iss = ? AND key = ?'),
-      idempotencyAnswer: db.prepare('UPDATE inbound_idempotency SET status = ?, content_type = ?, answer = ? WHERE iss = ? AND key = ?'),
-      idempotencyRelease: db.prepare('DELETE FROM inbound_idempotency WHERE iss = ? AND key = ? AND answer IS NULL'),
       idempotencyPurge: db.prepare('DELETE FROM inbound_idempotency WHERE created_at < ?'),
-      getSigningKey: db.prepare<[], { kid: string; private_key_pem: string; chain_pem: string; created_at: string }>('SELECT * FROM signing_keys ORDER BY created_at DESC LIMIT 1'),
-      putSigningKey: db.prepare('INSERT OR REPLACE INTO signing_keys (kid, private_key_pem, chain_pem, created_at) VALUES (?, ?, ?, ?)'),
       getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
       putSetting: db.prepare('INSERT OR REPLACE INTO settings (name, value) VALUES (?, ?)'),
       listFormats: db.prepare<[], FormatRow>('SELECT f.* FROM formats f JOIN (SELECT name, MAX(version) AS v FROM formats GROUP BY name) m ON f.name = m.name AND f.version = m.v ORDER BY f.name'),
@@ -118,6 +186,23 @@ export class SqliteStore implements Store {
       formatVersion: db.prepare<[string, number], FormatRow>('SELECT * FROM formats WHERE name = ? AND version = ?'),
       formatHistory: db.prepare<[string], FormatRow>('SELECT * FROM formats WHERE name = ? ORDER BY version DESC'),
       insertFormat: db.prepare('INSERT INTO formats (name, version, document, saved_at) VALUES (?, ?, ?, ?)'),
+      outboxByKey: db.prepare<[string], OutboxSummaryRow & { request_digest: string | null }>(`SELECT ${OUTBOX_SUMMARY_COLUMNS}, request_digest FROM outbox WHERE idempotency_key = ?`),
+      outboxGet: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
+      outboxSummary: db.prepare<[string], OutboxSummaryRow>(`SELECT ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE id = ?`),
+      outboxList: db.prepare<[{ status: string | null; target: string | null; limit: number }], OutboxSummaryRow>(`SELECT
+        ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE (@status IS NULL OR status = @status) AND (@target IS NULL OR target = @target)
+        ORDER BY seq DESC LIMIT @limit`),
+      outboxCounts: db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status'),
+      outboxOldestPending: db.prepare<[], { oldest: number | null }>("SELECT MIN(created_at) AS oldest FROM outbox WHERE status IN ('queued', 'delivering')"),
+      outboxQueuedTargets: db.prepare<[], { target: string; next: number }>(`SELECT target, MIN(next_attempt_at) AS next FROM outbox
+        WHERE status = 'queued' GROUP BY target ORDER BY next`),
+      // One statement, so the choice and the change are atomic: no second claimer can take the same rows.
+      outboxReleaseAll: db.prepare("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'delivering'"),
+      outboxReleaseOne: db.prepare("UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'delivering'"),
+      outboxRequeue: db.prepare<[{ id: string; now: number; body: Buffer | null; contentType: string | null }], OutboxSummaryRow>(`UPDATE
+        outbox SET status = 'queued', attempts = 0, next_attempt_at = @now, partner_body = COALESCE(@body, partner_body),
+          content_type = COALESCE(@contentType, content_type), updated_at = @now
+        WHERE id = @id AND status IN ('failed', 'dead') RETURNING ${OUTBOX_SUMMARY_COLUMNS}`),
     };
   }
 
@@ -138,6 +223,7 @@ export class SqliteStore implements Store {
     return this.db.transaction(() => {
       this.statements.deleteAnchors.run(region);
       this.statements.deleteRevocations.run(region);
+      this.keys.deleteCrls(region);
       return this.statements.deletePartner.run(region).changes > 0;
     })();
   }
@@ -172,8 +258,7 @@ export class SqliteStore implements Store {
   }
 
   async replayClaim(iss: string, jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<boolean> {
-    // An expired entry may be taken over; a live one may not (the WHERE of the upsert).
-    return this.statements.replayInsert.run(iss, jti, expiresAtSeconds, nowSeconds).changes > 0;
+    return (await this.writer.run(HOT_WRITES.replayClaim, [iss, jti, expiresAtSeconds, nowSeconds])) > 0;
   }
 
   async replayCount(): Promise<number> {
@@ -185,7 +270,7 @@ export class SqliteStore implements Store {
   }
 
   async idempotencyClaim(iss: string, key: string, bodyDigest: string, nowSeconds: number): Promise<IdempotencyClaim> {
-    if (this.statements.idempotencyInsert.run(iss, key, bodyDigest, nowSeconds).changes > 0) return { state: 'claimed' };
+    if ((await this.writer.run(HOT_WRITES.idempotencyInsert, [iss, key, bodyDigest, nowSeconds])) > 0) return { state: 'claimed' };
     const row = this.statements.idempotencyGet.get(iss, key);
     if (!row) return this.idempotencyClaim(iss, key, bodyDigest, nowSeconds);
     if (row.answer === null || row.status === null || row.content_type === null) return { state: 'pending', bodyDigest: row.body_digest };
@@ -193,11 +278,11 @@ export class SqliteStore implements Store {
   }
 
   async idempotencyAnswer(iss: string, key: string, answer: StoredAnswer): Promise<void> {
-    this.statements.idempotencyAnswer.run(answer.status, answer.contentType, answer.body, iss, key);
+    await this.writer.run(HOT_WRITES.idempotencyAnswer, [answer.status, answer.contentType, answer.body, iss, key]);
   }
 
   async idempotencyRelease(iss: string, key: string): Promise<void> {
-    this.statements.idempotencyRelease.run(iss, key);
+    await this.writer.run(HOT_WRITES.idempotencyRelease, [iss, key]);
   }
 
   async idempotencyPurge(olderThanSeconds: number): Promise<number> {
@@ -205,12 +290,27 @@ export class SqliteStore implements Store {
   }
 
   async getSigningKey(): Promise<SigningKeyRecord | undefined> {
-    const row = this.statements.getSigningKey.get();
-    return row && { kid: row.kid, privateKeyPem: row.private_key_pem, chainPem: JSON.parse(row.chain_pem) as string[], createdAt: row.created_at };
+    return this.keys.activeKey();
   }
 
   async putSigningKey(key: SigningKeyRecord): Promise<void> {
-    this.statements.putSigningKey.run(key.kid, key.privateKeyPem, JSON.stringify(key.chainPem), key.createdAt);
+    this.keys.putActiveKey(key);
+  }
+
+  async listSigningKeys(): Promise<ManagedKeyRecord[]> {
+    return this.keys.listKeys();
+  }
+
+  async saveSigningKeys(records: readonly ManagedKeyRecord[]): Promise<void> {
+    this.keys.saveKeys(records);
+  }
+
+  async listCrls(region?: string): Promise<CrlRecord[]> {
+    return this.keys.listCrls(region);
+  }
+
+  async putCrl(crl: CrlRecord): Promise<void> {
+    this.keys.putCrl(crl);
   }
 
   async getSetting(name: string): Promise<string | undefined> {
@@ -243,7 +343,67 @@ export class SqliteStore implements Store {
     })();
   }
 
+  async outboxEnqueue(message: NewOutboundMessage): Promise<OutboundEnqueueResult> {
+    // Resolves once the group commit holding the row is on disk: the 202 comes after that.
+    const { idempotency } = message;
+    const inserted = await this.writer.run(HOT_WRITES.outboxInsert, [
+      message.id, message.target, message.messageType, message.canonical, message.partnerBody, message.contentType,
+      idempotency?.key ?? null, idempotency?.requestDigest ?? null, message.nowMs, message.nowMs, message.nowMs,
+    ]);
+    if (inserted > 0) return { outcome: 'created', message: outboxSummaryFromRow(this.statements.outboxSummary.get(message.id)!) };
+    const existing = this.statements.outboxByKey.get(idempotency!.key)!;
+    const outcome = existing.request_digest === idempotency!.requestDigest ? 'duplicate' : 'key-reused';
+    return { outcome, message: outboxSummaryFromRow(existing) };
+  }
+
+  async outboxGet(id: string): Promise<OutboundMessage | undefined> {
+    const row = this.statements.outboxGet.get(id);
+    return row && outboxMessageFromRow(row);
+  }
+
+  async outboxList(query: OutboxQuery): Promise<OutboundSummary[]> {
+    return this.statements.outboxList.all({ status: query.status ?? null, target: query.target ?? null, limit: query.limit }).map(outboxSummaryFromRow);
+  }
+
+  async outboxCounts(): Promise<Record<OutboundStatus, number>> {
+    const counts = Object.fromEntries(OUTBOUND_STATUSES.map((status) => [status, 0])) as Record<OutboundStatus, number>;
+    for (const { status, n } of this.statements.outboxCounts.all()) counts[status as OutboundStatus] = n;
+    return counts;
+  }
+
+  async outboxOldestPendingMs(): Promise<number | undefined> {
+    return this.statements.outboxOldestPending.get()?.oldest ?? undefined;
+  }
+
+  async outboxQueuedTargets(): Promise<Array<{ target: string; nextAttemptAtMs: number }>> {
+    return this.statements.outboxQueuedTargets.all().map((row) => ({ target: row.target, nextAttemptAtMs: row.next }));
+  }
+
+  async outboxClaim(target: string, nowMs: number, limit: number): Promise<OutboundMessage[]> {
+    // RETURNING gives no order: sort as the sub-select chose.
+    const rows = await this.writer.all<OutboxRow>(HOT_WRITES.outboxClaim, [nowMs, target, nowMs, limit]);
+    return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq).map(outboxMessageFromRow);
+  }
+
+  async outboxSettle(id: string, settlement: OutboundSettlement, nowMs: number): Promise<boolean> {
+    const nextAttemptAt = settlement.status === 'queued' ? settlement.nextAttemptAtMs : nowMs;
+    const receipt = settlement.status === 'delivered' ? JSON.stringify(settlement.receipt) : null;
+    const lastError = settlement.lastError ?? null;
+    return (await this.writer.run(HOT_WRITES.outboxSettle, [settlement.status, nextAttemptAt, lastError, receipt, nowMs, id])) > 0;
+  }
+
+  async outboxRelease(ids: readonly string[] | 'all', nowMs: number): Promise<number> {
+    if (ids === 'all') return this.statements.outboxReleaseAll.run(nowMs).changes;
+    return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.outboxReleaseOne.run(nowMs, id).changes, 0))();
+  }
+
+  async outboxRequeue(id: string, nowMs: number, body?: { partnerBody: Buffer; contentType: string }): Promise<OutboundSummary | undefined> {
+    const row = this.statements.outboxRequeue.get({ id, now: nowMs, body: body?.partnerBody ?? null, contentType: body?.contentType ?? null });
+    return row && outboxSummaryFromRow(row);
+  }
+
   async close(): Promise<void> {
+    await this.writer.close();
     this.db.close();
   }
 }
