@@ -21,6 +21,7 @@ import { readiness } from './health.ts';
 import type { TokenTable } from './http/auth.ts';
 import type { CertificateExpiry } from './keys/expiry.ts';
 import { GatewayMetrics } from './metrics.ts';
+import type { QueuedMessage } from './local/accept.ts';
 import type { DeliveryDispatcher } from './outbound/dispatcher.ts';
 import type { InboundOutcome } from './partner/listener.ts';
 import { isMessageType } from './protocol/messages.ts';
@@ -48,6 +49,8 @@ export interface Operations {
   metrics: GatewayMetrics;
   /** The partner listener's onOutcome. */
   onInbound(outcome: InboundOutcome): void;
+  /** A local message was committed to the outbox and answered 202. */
+  onQueued(queued: QueuedMessage): void;
   admin: AdminOperations;
   /** Writes every record of events so far (outbound ones wait for their message to be read back). */
   flushAudit(): Promise<void>;
@@ -92,6 +95,12 @@ export function startOperations(deps: OperationsDeps): Operations {
     }
   }
 
+  function onQueued(queued: QueuedMessage): void {
+    audit.append('outbound', outboundFields({
+      ...queued, status: 'queued', attempts: 0, lastError: null, receiptStatus: undefined, accepted: true,
+    }));
+  }
+
   // An attempt's settlement names the message; its type, digest and case number are read back from the outbox.
   const recording = new Set<Promise<void>>();
   deps.outbound.events.on('settled', (settled) => {
@@ -108,6 +117,7 @@ export function startOperations(deps: OperationsDeps): Operations {
         partnerBody: message?.partnerBody,
         canonical: message?.canonical,
         receiptStatus: message?.receipt?.status,
+        wire: settled.wire,
       }));
     }).catch((error: unknown) => log.error({ err: error, id: settled.id }, 'outbound attempt not recorded'))
       .finally(() => recording.delete(done));
@@ -148,6 +158,7 @@ export function startOperations(deps: OperationsDeps): Operations {
     audit,
     metrics,
     onInbound,
+    onQueued,
     admin,
     flushAudit,
     adminRoutes: () => (adminRouter?.stack ?? [])

@@ -150,7 +150,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       tokens: tokens.local,
       log,
       maxBodyBytes: settings.maxBodyBytes,
-      accept: { ownRegion: settings.region, directory, regions, store, nowMs, onQueued: () => outbound.wake() },
+      accept: { ownRegion: settings.region, directory, regions, store, nowMs, onQueued: (queued) => {
+        outbound.wake();
+        operations.onQueued(queued);
+      } },
     }), settings.host, settings.localPort),
     ...(servesAdmin ? {
       admin: await listen(adminListener({

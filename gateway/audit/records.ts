@@ -68,6 +68,10 @@ export interface OutboundFacts {
   partnerBody: Buffer | undefined;
   canonical: string | undefined;
   receiptStatus: number | undefined;
+  /** The signatures of the attempt (absent for the record of acceptance, before any attempt). */
+  wire?: { request?: string; answer?: string };
+  /** The record of acceptance: the message was committed and answered 202. */
+  accepted?: boolean;
 }
 
 /** A stored lastError can quote the partner's problem detail: only its code and status are kept. */
@@ -89,7 +93,7 @@ function applyNoOf(canonical: string | undefined): string | undefined {
 
 export function outboundFields(facts: OutboundFacts): AuditFields {
   return {
-    outcome: facts.status === 'queued' ? 'retry' : facts.status,
+    outcome: facts.accepted ? 'accepted' : facts.status === 'queued' ? 'retry' : facts.status,
     partner: facts.target,
     messageType: facts.messageType,
     applyNo: applyNoOf(facts.canonical),
@@ -98,5 +102,7 @@ export function outboundFields(facts: OutboundFacts): AuditFields {
     error: errorCodeOf(facts.lastError),
     receiptStatus: facts.receiptStatus,
     body: facts.partnerBody === undefined ? null : digestOf(facts.partnerBody),
+    jws: jwsOf(facts.wire?.request),
+    answer: { jws: jwsOf(facts.wire?.answer) },
   };
 }

@@ -25,8 +25,17 @@ export interface AcceptDeps {
   regions: RegionTable;
   store: Store;
   nowMs(): number;
-  /** Called once a message is stored: wakes the dispatcher. */
-  onQueued(): void;
+  /** Called once a message is stored, before the 202: wakes the dispatcher, records the acceptance. */
+  onQueued(queued: QueuedMessage): void;
+}
+
+/** What was committed to the outbox, for the dispatcher and the audit trail. */
+export interface QueuedMessage {
+  id: string;
+  target: string;
+  messageType: MessageType;
+  canonical: string;
+  partnerBody: Buffer;
 }
 
 export interface LocalSubmission {
@@ -104,6 +113,8 @@ export async function acceptLocalMessage(submission: LocalSubmission, deps: Acce
   if (stored.outcome === 'key-reused') {
     throw new XrError('XR_REPLAY', `idempotency key ${idempotencyKey} was already used for another message (${stored.message.id})`);
   }
-  if (stored.outcome === 'created') deps.onQueued();
+  if (stored.outcome === 'created') {
+    deps.onQueued({ id: stored.message.id, target: partner.region, messageType, canonical, partnerBody: body.partnerBody });
+  }
   return { message: stored.message, replayed: stored.outcome === 'duplicate' };
 }

@@ -26,7 +26,7 @@ import type { Clock } from './clock.ts';
 import { DEFAULT_DELIVERY, deliverySettingsOf } from './delivery-settings.ts';
 import { partnerBodyOf } from './partner-body.ts';
 import { settlementOf, type AttemptOutcome } from './retry-policy.ts';
-import { DeliveryFailure, partnerHttpClient, sendAttempt, type Attempt, type Delivered } from './send-attempt.ts';
+import { DeliveryFailure, partnerHttpClient, sendAttempt, type Attempt, type AttemptWire, type Delivered } from './send-attempt.ts';
 
 export interface DispatcherTuning {
   /** Attempts in flight at once, all partners together. */
@@ -64,7 +64,7 @@ export interface DispatcherDeps {
 
 export interface DispatcherEvents {
   attempt: [{ id: string; target: string; attempt: number }];
-  settled: [{ id: string; target: string; status: OutboundStatus; attempts: number; lastError: string | null }];
+  settled: [{ id: string; target: string; status: OutboundStatus; attempts: number; lastError: string | null; wire: AttemptWire }];
   released: [{ id: string; target: string }];
   breaker: [{ partner: string; state: BreakerState }];
 }
@@ -211,6 +211,7 @@ export class DeliveryDispatcher {
   async #deliver(message: OutboundMessage, partner: Partner, flight: Flight): Promise<void> {
     if (flight.cancelled) return this.#release(message);
     const delivery = deliverySettingsOf(partner);
+    const wire: AttemptWire = {};
     let outcome: AttemptOutcome;
     try {
       outcome = await this.#breakers.fire(partner.region, {
@@ -218,7 +219,7 @@ export class DeliveryDispatcher {
         run: (signal) => {
           // An attempt starts only when the breaker lets the call run: one that opened meanwhile sends nothing.
           this.events.emit('attempt', { id: message.id, target: message.target, attempt: message.attempts + 1 });
-          return this.#send({ message, partner, format: this.#deps.directory.formatOf(partner), timeoutMs: delivery.timeoutMs, signal });
+          return this.#send({ message, partner, format: this.#deps.directory.formatOf(partner), timeoutMs: delivery.timeoutMs, signal, wire });
         },
       });
     } catch (error) {
@@ -227,7 +228,7 @@ export class DeliveryDispatcher {
       if (notSent) return this.#release(message);
       outcome = this.#failureOutcome(error, delivery);
     }
-    await this.#settle(message, outcome, delivery);
+    await this.#settle(message, outcome, delivery, wire);
   }
 
   /** The breaker refused before anything was sent (it opened meanwhile, or was rebuilt): not an attempt. */
@@ -246,7 +247,7 @@ export class DeliveryDispatcher {
     return { kind: 'retry', reason: 'internal error in the gateway while sending' };
   }
 
-  async #settle(message: OutboundMessage, outcome: AttemptOutcome, delivery: DeliverySettings): Promise<void> {
+  async #settle(message: OutboundMessage, outcome: AttemptOutcome, delivery: DeliverySettings, wire: AttemptWire = {}): Promise<void> {
     const { store, clock, log } = this.#deps;
     const now = clock.nowMs();
     const settlement = settlementOf(outcome, message.attempts, delivery, now, this.#deps.random ?? Math.random);
@@ -260,7 +261,7 @@ export class DeliveryDispatcher {
     if (settlement.status === 'delivered') log.info({ ...fields, status: settlement.receipt.status }, 'message delivered');
     else if (settlement.status === 'queued') log.warn({ ...fields, lastError, nextAttemptAt: new Date(settlement.nextAttemptAtMs).toISOString() }, 'delivery attempt failed, will retry');
     else log.error({ ...fields, status: settlement.status, lastError }, `message ${settlement.status}`);
-    this.events.emit('settled', { id: message.id, target: message.target, status: settlement.status, attempts, lastError });
+    this.events.emit('settled', { id: message.id, target: message.target, status: settlement.status, attempts, lastError, wire });
   }
 
   async #release(message: OutboundMessage): Promise<void> {

@@ -60,6 +60,13 @@ export interface Attempt {
   format: PartnerFormat | undefined;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Filled as the attempt goes: the X-XR-Signature sent and the one answered, for the audit trail. */
+  wire: AttemptWire;
+}
+
+export interface AttemptWire {
+  request?: string;
+  answer?: string;
 }
 
 /** One client for every partner: keep-alive connections, no retries (the outbox retries), no redirects. */
@@ -144,10 +151,12 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
     htm: 'POST',
     htu: `${url.pathname}${url.search}`,
   }, context.signer(), { includeX5c: true });
+  attempt.wire.request = signature;
 
   const response = await post(attempt, url, signature, context);
   const status = response.statusCode;
   const answerSignature = response.headers[SIGNATURE_HEADER];
+  attempt.wire.answer = Array.isArray(answerSignature) ? answerSignature[0] : answerSignature;
   const verified = async (): Promise<string | undefined> => {
     try {
       await verifyPartnerAnswer(Array.isArray(answerSignature) ? answerSignature[0] : answerSignature, response.body, {

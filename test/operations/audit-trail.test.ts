@@ -105,24 +105,30 @@ describe('the audit trail: every message and admin call in an append-only, hash-
     assert.deepEqual(byBackend.map((r) => [r.fields.outcome, r.fields.status]), [['XR_REFUSED_BY_BACKEND', 409]]);
   });
 
-  it('records each outbound delivery attempt with its outcome, the case number and a digest of what was sent', async function () {
+  it('records an outbound message when it is accepted, and each delivery attempt with its outcome, the case number, the JWS sent and answered, and a digest of what was sent', async function () {
     const message = outboundMessage('application.submit', OUTBOUND_PARTNER);
     const id = await queue(rig.harness.gateway.urls.local, 'application.submit', message);
     await settled(rig.harness.gateway, [id]);
     await rig.harness.gateway.operations.flushAudit();
     const { records } = await rig.audit({ kind: 'outbound', applyNo: String(message.applyNo) });
-    assert.equal(records.length, 1);
+    assert.equal(records.length, 2);
+    const [delivered, accepted] = records as [ChainedAuditRecord, ChainedAuditRecord];
     const sentBody = rig.outbound.accepted.find((m) => m.idempotencyKey === id)!.body;
-    assert.deepEqual(records[0]!.fields, {
-      outcome: 'delivered',
-      partner: OUTBOUND_PARTNER,
-      messageType: 'application.submit',
-      applyNo: message.applyNo,
-      id,
-      attempts: 1,
-      receiptStatus: 200,
-      body: { sha256: sha256(sentBody), bytes: sentBody.length },
+    const digest = { sha256: sha256(sentBody), bytes: sentBody.length };
+    assert.deepEqual(accepted.fields, {
+      outcome: 'accepted', partner: OUTBOUND_PARTNER, messageType: 'application.submit', applyNo: message.applyNo, id,
+      attempts: 0, body: digest, jws: null, answer: { jws: null },
     });
+    const { jws, answer, ...rest } = delivered.fields as unknown as Record<string, unknown> & { jws: { protected: string; signature: string }; answer: { jws: { protected: string } } };
+    assert.deepEqual(rest, {
+      outcome: 'delivered', partner: OUTBOUND_PARTNER, messageType: 'application.submit', applyNo: message.applyNo, id,
+      attempts: 1, receiptStatus: 200, body: digest,
+    });
+    const sent = JSON.parse(Buffer.from(jws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const answered = JSON.parse(Buffer.from(answer.jws.protected, 'base64url').toString('utf8')) as Record<string, unknown>;
+    assert.deepEqual([sent.iss, sent.aud, sent.htu], ['330500', OUTBOUND_PARTNER, '/xr/v1/messages/application.submit']);
+    assert.match(jws.signature, /^[A-Za-z0-9_-]{86}$/);
+    assert.deepEqual([answered.iss, answered.aud, answered.irt], [OUTBOUND_PARTNER, '330500', sent.jti]);
   });
 
   it('records every admin change with who made it, what it was, and the state before and after', async function () {
