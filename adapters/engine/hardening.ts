@@ -11,8 +11,8 @@ export function isPrototypeName(name: string): boolean {
 }
 
 /**
- * XML names the parser refuses: prototype names, and anything starting with `__` — xml2js marks text
- * nodes with the element name `__text__`, so a real element of that name would be read as text.
+ * XML names the parser refuses: prototype names, and anything starting with `__` (reserved: no partner
+ * format uses such names, and they are how prototype tricks are spelt).
  */
 export function isRefusedXmlName(name: string): boolean {
   return isPrototypeName(name) || name.startsWith('__');

@@ -33,7 +33,7 @@ const CANONICAL_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function xmlNameProblem(name: string): string | undefined {
   if (!XML_NAME.test(name)) return `"${name}" is not an XML name`;
-  if (isRefusedXmlName(name)) return `the name "${name}" is reserved (it collides with Object.prototype or xml2js)`;
+  if (isRefusedXmlName(name)) return `the name "${name}" is reserved (it collides with Object.prototype)`;
   return undefined;
 }
 
