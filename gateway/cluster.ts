@@ -15,6 +15,7 @@ import { createLogger } from './log.ts';
 import { startGateway, DATABASE_FILE, type RunningGateway } from './server.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { loadTokens } from './tokens.ts';
+import { clusterAggregator } from './cluster-metrics.ts';
 import path from 'node:path';
 
 type ClusterMessage =
@@ -22,6 +23,8 @@ type ClusterMessage =
   | { type: 'xr:reload'; id: number }
   | { type: 'xr:reloaded'; id: number }
   | { type: 'xr:synced'; id: number }
+  | { type: 'xr:metrics'; id: number }
+  | { type: 'xr:metrics-text'; id: number; text: string; error?: string }
   | { type: 'xr:ready' }
   | { type: 'xr:failed'; message: string };
 
@@ -49,6 +52,7 @@ export async function runPrimary(settings: Settings, handlers: PrimaryHandlers):
 
   let stopping = false;
   let readyCount = 0;
+  const clusterMetrics = clusterAggregator();
   const pending = new Map<number, { origin: Worker; waiting: Set<number> }>();
   const spawn = (index: number): Worker => {
     const worker = cluster.fork({ XR_WORKER_INDEX: String(index) });
@@ -58,6 +62,12 @@ export async function runPrimary(settings: Settings, handlers: PrimaryHandlers):
       if (message.type === 'xr:failed') handlers.onFailure(message.message);
       if (message.type === 'xr:changed') relayChange(worker, message.id);
       if (message.type === 'xr:reloaded') acknowledge(worker, message.id);
+      if (message.type === 'xr:metrics') {
+        const reply = (text: string, error?: string) => {
+          if (worker.isConnected()) worker.send({ type: 'xr:metrics-text', id: message.id, text, ...(error ? { error } : {}) } satisfies ClusterMessage);
+        };
+        clusterMetrics().then((text) => reply(text), (error: unknown) => reply('', error instanceof Error ? error.message : String(error)));
+      }
     });
     worker.on('exit', (code, signal) => {
       for (const [id, change] of pending) acknowledge(worker, id, change);
@@ -106,11 +116,18 @@ export async function runWorker(settings: Settings): Promise<RunningGateway> {
   const index = Number(process.env.XR_WORKER_INDEX ?? '1');
   let nextId = 0;
   const waiting = new Map<number, () => void>();
+  const metricsWaiting = new Map<number, { resolve(text: string): void; reject(error: Error): void }>();
   const send = (message: ClusterMessage) => process.send?.(message);
   let gateway: RunningGateway | undefined;
 
   process.on('message', (message: unknown) => {
     if (!isClusterMessage(message)) return;
+    if (message.type === 'xr:metrics-text') {
+      const pending = metricsWaiting.get(message.id);
+      metricsWaiting.delete(message.id);
+      if (message.error === undefined) pending?.resolve(message.text);
+      else pending?.reject(new Error(`metrics from the other workers: ${message.error}`));
+    }
     if (message.type === 'xr:synced') {
       waiting.get(message.id)?.();
       waiting.delete(message.id);
@@ -136,6 +153,11 @@ export async function runWorker(settings: Settings): Promise<RunningGateway> {
           const id = process.pid * 1_000_000 + (nextId += 1);
           waiting.set(id, resolve);
           send({ type: 'xr:changed', id });
+        }),
+        clusterMetrics: () => new Promise<string>((resolve, reject) => {
+          const id = process.pid * 1_000_000 + (nextId += 1);
+          metricsWaiting.set(id, { resolve, reject });
+          send({ type: 'xr:metrics', id });
         }),
       },
     });

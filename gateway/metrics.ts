@@ -60,6 +60,9 @@ export class GatewayMetrics {
     this.#auditWriteErrors = new Counter({ name: 'xr_audit_write_errors_total', help: 'Audit batches that failed to be written (they are retried)', registers });
     new Gauge({
       name: 'xr_breaker_state',
+      // Gauges that read shared state give the same value in every worker: across a cluster, the largest
+      // (prom-client's AggregatorRegistry), not the sum. The same for the outbox, certificates and audit seq.
+      aggregator: 'max',
       help: 'Circuit breaker of each partner endpoint: 0 closed, 1 half-open, 2 open',
       labelNames: ['partner'],
       registers,
@@ -70,6 +73,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'xr_outbox_depth',
+      aggregator: 'max',
       help: 'Outbound messages in each outbox status',
       labelNames: ['status'],
       registers,
@@ -80,6 +84,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'xr_outbox_oldest_age_seconds',
+      aggregator: 'max',
       help: 'Age of the oldest outbound message not yet delivered, failed or dead (0 when none waits)',
       registers,
       async collect() {
@@ -89,6 +94,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'xr_certificate_days_left',
+      aggregator: 'max',
       help: 'Days until a certificate expires (negative once expired): scope signing (Huzhou\'s chains), partner (trust anchors), tls',
       labelNames: ['scope', 'region', 'kid', 'subject'],
       registers,
@@ -110,6 +116,7 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'xr_audit_last_seq',
+      aggregator: 'max',
       help: 'Sequence number of the last audit record written by this process (never decreases)',
       registers,
       collect() {
@@ -140,7 +147,14 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  async exposition(): Promise<string> {
-    return this.registry.metrics();
+  /** In a cluster, the text aggregated over every worker (gateway/cluster.ts); alone, this registry's. */
+  #exposition: () => Promise<string> = () => this.registry.metrics();
+
+  useExposition(exposition: () => Promise<string>): void {
+    this.#exposition = exposition;
+  }
+
+  exposition(): Promise<string> {
+    return this.#exposition();
   }
 }

@@ -30,6 +30,7 @@ import { REPLAY_WINDOW_SECONDS } from './protocol/messages.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { loadTokens } from './tokens.ts';
+import { exposeToCluster } from './cluster-metrics.ts';
 import { loadPartnerTls } from './tls/partner-listener-tls.ts';
 
 export interface GatewayOptions {
@@ -49,6 +50,8 @@ export interface ClusterRole {
   admin: boolean;
   /** Tells every other worker to reload the configuration, resolving once all have. */
   announceChange(): Promise<void>;
+  /** The Prometheus text aggregated over every worker (the admin worker serves /metrics for all). */
+  clusterMetrics(): Promise<string>;
 }
 
 export interface RunningGateway {
@@ -141,6 +144,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ownRegion: settings.region, dataDir: settings.dataDir, store, directory, log, nowMs, signer: () => signer,
     adminTokens: tokens.admin, outbound, started: () => ready, certificates: () => certificateExpiries(expiries, nowMs()),
   });
+  if (options.cluster) {
+    // Every worker's registry answers the primary's collection; the admin worker serves the sum of all.
+    exposeToCluster(operations.metrics.registry);
+    operations.metrics.useExposition(options.cluster.clusterMetrics);
+  }
   if (delivers) await outbound.start();
   const servers = {
     partner: await listen(partnerListener({

@@ -97,6 +97,16 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
     assert.equal(backend.calls.length, before + 1);
   });
 
+  it('counts in /metrics the messages every worker handled, not only the admin worker\'s', async function () {
+    const text = await (await fetch(`${adminUrl}/metrics`)).text();
+    const inbound = text.split('\n').filter((line) => line.startsWith('xr_messages_total{') && line.includes('direction="inbound"'));
+    const total = inbound.reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+    // The two tests above: 20 accepted, then 1 accepted and 11 replays refused, spread over both workers.
+    assert.equal(total, 32, inbound.join('\n'));
+    const replays = inbound.find((line) => line.includes('outcome="XR_REPLAY"'));
+    assert.equal(Number(replays?.split(' ').at(-1)), 11);
+  });
+
   it('stops every worker on SIGTERM', async function () {
     child.kill('SIGTERM');
     const [code] = await once(child, 'exit') as [number];
