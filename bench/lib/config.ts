@@ -1,0 +1,73 @@
+/**
+ * The benchmark's settings, from the environment (`BENCH_DURATION=20 npm run bench`), with defaults that
+ * keep a whole run around five minutes on the 2-core machine.
+ */
+import { FAMILIES, type Family } from './messages.ts';
+
+export interface BenchConfig {
+  /** Seconds per measured run (BENCH_DURATION). */
+  durationS: number;
+  /** Seconds of unmeasured load before each closed-loop run (BENCH_WARMUP): JIT, caches, pool sizing. */
+  warmupS: number;
+  /** Connections of the closed-loop runs (BENCH_CONNECTIONS). */
+  connections: number;
+  /** Connections of the closed-loop 1 MB runs (BENCH_LARGE_CONNECTIONS). */
+  largeConnections: number;
+  /** XR_WORKERS values to run the whole suite with (BENCH_WORKERS, e.g. "1,2"). */
+  workers: number[];
+  /** Partners registered before any run (BENCH_PARTNERS). */
+  partners: number;
+  /** The gateway's XR_LOG_LEVEL (BENCH_LOG_LEVEL): info, as in production. */
+  logLevel: string;
+  /** The open-loop rate for the latency target (BENCH_STEADY_RATE). */
+  steadyRate: number;
+  /** Families of the inbound runs (BENCH_FAMILIES; an empty value runs none). */
+  families: Family[];
+  /** Families sent with a 1 MB material, alone and alongside small messages (BENCH_LARGE_FAMILIES, BENCH_MIX_FAMILIES). */
+  largeFamilies: Family[];
+  mixFamilies: Family[];
+  /** The outbound target partner's format (BENCH_OUTBOUND_FORMAT). */
+  outboundFormat: Family;
+  /** CPU profiles of inbound hz-json and zj-xml and of outbound, one worker (BENCH_PROFILE=0 skips). */
+  profile: boolean;
+}
+
+function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name}: "${raw}" is not a number from ${min} to ${max}`);
+  return value;
+}
+
+function families(env: NodeJS.ProcessEnv, name: string, fallback: readonly Family[]): Family[] {
+  const raw = env[name];
+  if (raw === undefined) return [...fallback];
+  const list = raw.split(',').map((family) => family.trim()).filter(Boolean);
+  for (const family of list) {
+    if (!(FAMILIES as readonly string[]).includes(family)) throw new Error(`${name}: ${family} is not one of ${FAMILIES.join(', ')}`);
+  }
+  return list as Family[];
+}
+
+export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
+  const workers = (env.BENCH_WORKERS ?? '1').split(',').map((n) => Number(n.trim()));
+  if (workers.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) throw new Error(`BENCH_WORKERS: "${env.BENCH_WORKERS}" is not a list of worker counts`);
+  const all = families(env, 'BENCH_FAMILIES', FAMILIES);
+  const outbound = families(env, 'BENCH_OUTBOUND_FORMAT', ['hz-json']);
+  return {
+    durationS: number(env, 'BENCH_DURATION', 10, 1, 3600),
+    warmupS: number(env, 'BENCH_WARMUP', 2, 0.5, 600),
+    connections: number(env, 'BENCH_CONNECTIONS', 50, 1, 1000),
+    largeConnections: number(env, 'BENCH_LARGE_CONNECTIONS', 4, 1, 100),
+    workers,
+    partners: number(env, 'BENCH_PARTNERS', 100, 5, 1000),
+    logLevel: env.BENCH_LOG_LEVEL ?? 'info',
+    steadyRate: number(env, 'BENCH_STEADY_RATE', 1000, 1, 100_000),
+    families: all,
+    largeFamilies: families(env, 'BENCH_LARGE_FAMILIES', all),
+    mixFamilies: families(env, 'BENCH_MIX_FAMILIES', ['hz-json', 'zj-xml']),
+    outboundFormat: outbound[0]!,
+    profile: env.BENCH_PROFILE !== '0',
+  };
+}

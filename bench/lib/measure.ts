@@ -1,0 +1,54 @@
+/**
+ * One measured run against a server child: the load's own figures, plus what the server spent meanwhile —
+ * its peak RSS (reset first), CPU cores (main threads apart from the rest) and, when the child can tell,
+ * its event-loop delay.
+ */
+import { performance } from 'node:perf_hooks';
+import { liveChildPids, type ServerChild } from './child.ts';
+import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss } from './proc.ts';
+
+export interface Measured<T> {
+  stats: T;
+  peakRssMb: number;
+  /** False when the peak could not be reset: then it is the process's lifetime peak. */
+  peakIsPerRun: boolean;
+  cpu: { main: number; other: number };
+  loop: { p99Ms: number; maxMs: number } | undefined;
+  /** Cores the load generator (this process) used, and everything else on the machine that is not ours. */
+  loadGeneratorCores: number;
+  foreignCores: number;
+}
+
+function oursSeconds(): number {
+  const children = cpuSeconds(liveChildPids());
+  const self = process.cpuUsage();
+  return children.main + children.other + (self.user + self.system) / 1e6;
+}
+
+interface LoopStats { p99Ms?: number; maxMs?: number; unsupported?: boolean }
+
+export async function measure<T>(server: ServerChild, run: () => Promise<T>): Promise<Measured<T>> {
+  const controllable = server.ready.control === true;
+  const peakIsPerRun = resetPeakRss(server.pids);
+  if (controllable) await server.ask({ type: 'loop-reset' });
+  const cpuBefore = cpuSeconds(server.pids);
+  const machineBefore = machineBusySeconds();
+  const oursBefore = oursSeconds();
+  const selfBefore = process.cpuUsage();
+  const started = performance.now();
+  const stats = await run();
+  const wallS = (performance.now() - started) / 1000;
+  const cpuAfter = cpuSeconds(server.pids);
+  const self = process.cpuUsage(selfBefore);
+  const foreignCores = (machineBusySeconds() - machineBefore - (oursSeconds() - oursBefore)) / wallS;
+  const loop = controllable ? await server.ask<LoopStats>({ type: 'loop-stats' }) : undefined;
+  return {
+    stats,
+    peakRssMb: peakRssBytes(server.pids) / 2 ** 20,
+    peakIsPerRun,
+    cpu: { main: (cpuAfter.main - cpuBefore.main) / wallS, other: (cpuAfter.other - cpuBefore.other) / wallS },
+    loadGeneratorCores: (self.user + self.system) / 1e6 / wallS,
+    foreignCores: Math.max(0, foreignCores),
+    loop: loop && loop.p99Ms !== undefined && loop.maxMs !== undefined ? { p99Ms: loop.p99Ms, maxMs: loop.maxMs } : undefined,
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * What the benchmark reads about a server process from /proc (Linux): its peak resident memory and the CPU
+ * time its threads used. A server may be several processes (XR_WORKERS): figures are summed over them.
+ *
+ * Peak RSS is VmHWM, reset before each scenario by writing 5 to /proc/<pid>/clear_refs (proc(5)), so each
+ * row shows the peak of its own scenario, not of everything the process did before.
+ */
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/task/<tid>/stat (100 on Linux, whatever the kernel's HZ). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/** Resets the peak-RSS marks; false where the kernel does not allow it (then the peak is the lifetime peak). */
+export function resetPeakRss(pids: readonly number[]): boolean {
+  try {
+    for (const pid of pids) writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function currentRssBytes(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + statusField(pid, 'VmRSS'), 0);
+}
+
+export function peakRssBytes(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + statusField(pid, 'VmHWM'), 0);
+}
+
+/** CPU seconds used so far: the main (JavaScript) thread of each process apart from all its other threads. */
+export interface CpuSeconds {
+  main: number;
+  other: number;
+}
+
+export function cpuSeconds(pids: readonly number[]): CpuSeconds {
+  const total = { main: 0, other: 0 };
+  for (const pid of pids) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      // Fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      if (tid === String(pid)) total.main += seconds;
+      else total.other += seconds;
+    }
+  }
+  return total;
+}
+
+/** CPU seconds the whole machine has been busy (all cores; /proc/stat: everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SECOND;
+}
+
+export function cpuModel(): string {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? 'unknown';
+  const cores = cpuinfo.split('\n').filter((line) => line.startsWith('processor')).length;
+  return `${model} × ${cores}`;
+}

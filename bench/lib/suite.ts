@@ -1,0 +1,410 @@
+/**
+ * One full suite for one XR_WORKERS value, every figure from the same run on the same machine:
+ *
+ *   crypto floor → gateway up, 100 partners registered → inbound per family (closed loop)
+ *   → hz-json at a steady rate (open loop) → 1 MB materials per family, alone, then alongside small
+ *   messages → outbound accept and delivery → (one worker) CPU profiles
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { toPem } from '../../certs/issue.ts';
+import { BENCH_DIR, startChild, type ServerChild } from './child.ts';
+import type { BenchConfig } from './config.ts';
+import { loadNotes, partnerRequest, saturate, serverNotes, steady, type Observer } from './inbound.ts';
+import { closedLoop, openLoop, type LoadStats } from './load.ts';
+import { measure } from './measure.ts';
+import { FAMILIES, partnerMessage, type Family } from './messages.ts';
+import { localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
+import { makePartners, registerPartners, type BenchPartner } from './partners.ts';
+import { RequestPool, signRequests, type Sender } from './pool.ts';
+import { currentRssBytes } from './proc.ts';
+import type { Row } from './report.ts';
+import { stageTimer } from './stages.ts';
+
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+const LOCAL_TOKEN = 'bench-local-token-0123456789';
+const HOST = '127.0.0.1';
+/** What the floor is expected to reach at most, to size its warm-up pool (shared/NOTES.md: ≈ 7,700/s). */
+const FLOOR_ESTIMATE_PER_S = 12_000;
+const LARGE_ESTIMATE_PER_S = 200;
+/** Large senders per family: each 1 MB body is kept in memory. */
+const LARGE_SENDERS = 4;
+const RSS_LIMIT_MB = 200;
+const P99_LIMIT_MS = 10;
+/** The 1 MB flow alongside small messages runs at this fraction of its own closed-loop throughput. */
+const MIX_LARGE_SHARE = 0.25;
+
+export interface Fixtures {
+  partners: BenchPartner[];
+  senders: Map<Family, { realistic: Sender[]; large: Sender[] }>;
+  bodyBytes: Map<Family, { realistic: number; large: number }>;
+}
+
+export async function prepareFixtures(config: BenchConfig): Promise<Fixtures> {
+  const partners = await makePartners(config.partners);
+  const senders = new Map<Family, { realistic: Sender[]; large: Sender[] }>();
+  const bodyBytes = new Map<Family, { realistic: number; large: number }>();
+  for (const family of FAMILIES) {
+    const own = partners.filter((partner) => partner.family === family);
+    const sender = async (partner: BenchPartner, size: 'realistic' | 'large'): Promise<Sender> => {
+      const message = await partnerMessage(family, partner.region, size);
+      return { region: partner.region, signer: partner.pki.signer, body: message.body, contentType: message.contentType };
+    };
+    const realistic = await Promise.all(own.map((partner) => sender(partner, 'realistic')));
+    const large = config.largeFamilies.includes(family) ? await Promise.all(own.slice(0, LARGE_SENDERS).map((partner) => sender(partner, 'large'))) : [];
+    senders.set(family, { realistic, large });
+    bodyBytes.set(family, { realistic: realistic[0]!.body.length, large: large[0]?.body.length ?? 0 });
+  }
+  return { partners, senders, bodyBytes };
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, HOST);
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+const isXml = (family: Family) => family.endsWith('-xml');
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+export interface ProfileRun {
+  name: string;
+  file: string;
+  context: string;
+  /** Messages answered during the profile, to express the times per message. */
+  messages: number;
+}
+
+export interface SuiteResult {
+  rows: Row[];
+  profiles: ProfileRun[];
+}
+
+class Suite {
+  readonly rows: Row[] = [];
+  readonly profiles: ProfileRun[] = [];
+
+  /** Runs one scenario; a failure becomes a row saying so, and the suite goes on with the next. */
+  async guarded(scenario: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.rows.push({ scenario, workers: this.workers, target: '—', notes: [`**not measured**: ${(error as Error).message}`] });
+    }
+  }
+  floorRate = 0;
+  floorUrl = '';
+  floorChild: ServerChild | undefined;
+  /** The gateway's stage timings around a run (set once the gateway is up). */
+  stages: Observer = async () => async () => [];
+  readonly rates = new Map<string, number>();
+
+  constructor(readonly config: BenchConfig, readonly fixtures: Fixtures, readonly workers: number, readonly scratch: string) {}
+
+  senders(family: Family, size: 'realistic' | 'large'): Sender[] {
+    return this.fixtures.senders.get(family)![size];
+  }
+
+  /** Starts the floor and measures it in full; it stays up for the paired runs until stopFloor(). */
+  async floor(): Promise<void> {
+    const certsFile = path.join(this.scratch, 'floor-certs.json');
+    writeFileSync(certsFile, JSON.stringify(this.fixtures.partners.map((partner) => partner.pki.signer.chain[0]!.toString())));
+    const port = await freePort();
+    this.floorUrl = `http://${HOST}:${port}`;
+    this.floorChild = await startChild('floor.ts', { BENCH_PORT: String(port), BENCH_FLOOR_CERTS: certsFile, BENCH_FLOOR_WORKERS: String(this.workers) });
+    const senders = this.senders('hz-json', 'realistic');
+    const { measured, notes } = await saturate(this.config, this.floorChild, this.floorUrl, senders, this.config.connections, FLOOR_ESTIMATE_PER_S);
+    this.floorRate = measured.stats.rate;
+    this.rows.push({
+      scenario: `crypto floor: bare Koa, 1 ES256 verify + 1 ES256 sign (hz-json ${kb(senders[0]!.body.length)} body, c=${this.config.connections})`,
+      workers: this.workers,
+      rate: measured.stats.rate,
+      p50Ms: measured.stats.p50Ms,
+      p99Ms: measured.stats.p99Ms,
+      peakRssMb: measured.peakRssMb,
+      cpu: measured.cpu,
+      ratioToFloor: 1,
+      target: '(reference)',
+      notes,
+    });
+  }
+
+  /**
+   * A shorter floor run just before a gateway run: the ratio is taken against it, so a burst of load from
+   * elsewhere on the machine weighs on both sides of the ratio rather than on one.
+   */
+  async pairedFloor(): Promise<LoadStats> {
+    const seconds = Math.max(2, this.config.durationS / 3);
+    const pool = new RequestPool(signRequests(this.senders('hz-json', 'realistic'), Math.ceil(this.floorRate * seconds * 1.5) + 2 * this.config.connections));
+    return closedLoop({ url: this.floorUrl, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(pool.take()) });
+  }
+
+  async stopFloor(): Promise<void> {
+    await this.floorChild?.stop();
+    this.floorChild = undefined;
+  }
+
+  async inbound(gateway: ServerChild, partnerUrl: string): Promise<void> {
+    for (const family of this.config.families) await this.guarded(`inbound ${family} 2 KB`, async () => {
+      const senders = this.senders(family, 'realistic');
+      const floor = await this.pairedFloor();
+      const { measured, notes } = await saturate(this.config, gateway, partnerUrl, senders, this.config.connections, floor.rate, this.stages, Math.max(floor.rate, this.floorRate));
+      const ratio = measured.stats.rate / floor.rate;
+      notes.unshift(`paired floor run just before: ${Math.round(floor.rate)}/s over ${floor.elapsedS.toFixed(1)} s${floor.failed > 0 ? ` (**${floor.failed} failed**)` : ''}`);
+      const needed = family === 'hz-json' ? 0.6 : isXml(family) ? 0.4 : undefined;
+      this.rates.set(`${family} realistic`, measured.stats.rate);
+      this.rows.push({
+        scenario: `inbound ${family} ${kb(senders[0]!.body.length)} (c=${this.config.connections})`,
+        workers: this.workers,
+        rate: measured.stats.rate,
+        p50Ms: measured.stats.p50Ms,
+        p99Ms: measured.stats.p99Ms,
+        peakRssMb: measured.peakRssMb,
+        cpu: measured.cpu,
+        ratioToFloor: ratio,
+        target: `${needed === undefined ? '' : `≥ ${needed * 100}% of floor; `}RSS ≤ ${RSS_LIMIT_MB} MB`,
+        met: (needed === undefined || ratio >= needed) && measured.peakRssMb <= RSS_LIMIT_MB && measured.stats.failed === 0,
+        notes,
+      });
+    });
+  }
+
+  async steadyRate(gateway: ServerChild, port: number): Promise<void> {
+    const rate = this.config.steadyRate;
+    const observed = await this.stages();
+    const measured = await steady(gateway, { host: HOST, port }, this.senders('hz-json', 'realistic'), rate, this.config.durationS);
+    const { stats } = measured;
+    const capacity = this.rates.get('hz-json realistic');
+    const overload = capacity !== undefined && capacity < rate
+      ? [`**the offered ${rate}/s is over the ${Math.round(capacity)}/s this gateway reached in the closed-loop run: the latency is the queue's**`]
+      : [];
+    this.rows.push({
+      scenario: `inbound hz-json 2 KB at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`,
+      workers: this.workers,
+      rate: stats.rate,
+      p50Ms: stats.p50Ms,
+      p99Ms: stats.p99Ms,
+      peakRssMb: measured.peakRssMb,
+      cpu: measured.cpu,
+      target: `p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
+      met: stats.p99Ms <= P99_LIMIT_MS && stats.failed === 0 && measured.peakRssMb <= RSS_LIMIT_MB,
+      notes: [...overload, ...loadNotes(stats), `max ${stats.maxMs.toFixed(1)} ms`, `load generator lagged at most ${stats.maxSendLagMs.toFixed(1)} ms`, ...serverNotes(measured), ...await observed()],
+    });
+  }
+
+  async large(gateway: ServerChild, partnerUrl: string): Promise<void> {
+    for (const family of this.config.largeFamilies) await this.guarded(`inbound ${family} 1 MB`, async () => {
+      const senders = this.senders(family, 'large');
+      const shorter = { ...this.config, durationS: Math.max(2, this.config.durationS / 2) };
+      const { measured, notes } = await saturate(shorter, gateway, partnerUrl, senders, this.config.largeConnections, LARGE_ESTIMATE_PER_S, this.stages);
+      this.rates.set(`${family} large`, measured.stats.rate);
+      this.rows.push({
+        scenario: `inbound ${family} with a 1 MB material (${kb(senders[0]!.body.length)} body, c=${this.config.largeConnections})`,
+        workers: this.workers,
+        rate: measured.stats.rate,
+        p50Ms: measured.stats.p50Ms,
+        p99Ms: measured.stats.p99Ms,
+        peakRssMb: measured.peakRssMb,
+        cpu: measured.cpu,
+        target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
+        met: measured.peakRssMb <= RSS_LIMIT_MB && measured.stats.failed === 0,
+        notes: [...notes, `${((measured.stats.rate * senders[0]!.body.length) / 2 ** 20).toFixed(1)} MB/s of bodies`],
+      });
+    });
+  }
+
+  /**
+   * Small messages at a steady rate while 1 MB messages flow: does a large body hold the others up? The
+   * small rate is the steady rate, or half of what hz-json reached where that is less (an overloaded server
+   * would show its queue, not the effect of the large bodies); the 1 MB messages come at a quarter of their
+   * own closed-loop rate. The same small rate alone is measured just before, as the baseline.
+   */
+  async mix(gateway: ServerChild, port: number): Promise<void> {
+    const small = Math.min(this.config.steadyRate, Math.round((this.rates.get('hz-json realistic') ?? this.config.steadyRate * 2) / 2));
+    const { durationS } = this.config;
+    const smallLoad = (seconds: number) => {
+      const pool = new RequestPool(signRequests(this.senders('hz-json', 'realistic'), Math.ceil(small * seconds) + 10));
+      return openLoop({ host: HOST, port, ratePerS: small, durationS: seconds, next: () => partnerRequest(pool.take()) });
+    };
+    let baseline = small === this.config.steadyRate ? this.rows.find((row) => row.scenario.includes('at a steady')) : undefined;
+    if (!baseline && this.config.mixFamilies.length > 0) {
+      const alone = await measure(gateway, () => smallLoad(durationS / 2));
+      baseline = {
+        scenario: `inbound hz-json 2 KB at ${small.toLocaleString('en-US')} msg/s alone (open loop; baseline of the rows below)`,
+        workers: this.workers,
+        rate: alone.stats.rate,
+        p50Ms: alone.stats.p50Ms,
+        p99Ms: alone.stats.p99Ms,
+        peakRssMb: alone.peakRssMb,
+        cpu: alone.cpu,
+        target: '—',
+        notes: [...loadNotes(alone.stats), `max ${alone.stats.maxMs.toFixed(1)} ms`, ...serverNotes(alone)],
+      };
+      this.rows.push(baseline);
+    }
+    for (const family of this.config.mixFamilies) {
+      const largeRate = Math.max(1, Math.round((this.rates.get(`${family} large`) ?? 4) * MIX_LARGE_SHARE));
+      const largePool = new RequestPool(signRequests(this.senders(family, 'large'), Math.ceil(largeRate * durationS) + 10));
+      const measured = await measure(gateway, () => Promise.all([
+        smallLoad(durationS),
+        openLoop({ host: HOST, port, ratePerS: largeRate, durationS, next: () => partnerRequest(largePool.take()) }),
+      ]));
+      const [smallStats, largeStats] = measured.stats;
+      this.rows.push({
+        scenario: `inbound hz-json 2 KB at ${small.toLocaleString('en-US')} msg/s while ${family} 1 MB messages flow at ${largeRate}/s (open loop)`,
+        workers: this.workers,
+        rate: smallStats.rate,
+        p50Ms: smallStats.p50Ms,
+        p99Ms: smallStats.p99Ms,
+        peakRssMb: measured.peakRssMb,
+        cpu: measured.cpu,
+        target: `small p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
+        met: smallStats.p99Ms <= P99_LIMIT_MS && smallStats.failed === 0 && largeStats.failed === 0 && measured.peakRssMb <= RSS_LIMIT_MB,
+        notes: [
+          ...loadNotes(smallStats),
+          `small max ${smallStats.maxMs.toFixed(1)} ms (alone: p99 ${baseline?.p99Ms?.toFixed(1) ?? '?'} ms)`,
+          `the 1 MB messages: ${largeStats.rate.toFixed(1)}/s, p50 ${largeStats.p50Ms.toFixed(1)} ms, p99 ${largeStats.p99Ms.toFixed(1)} ms${largeStats.failed > 0 ? `, **${largeStats.failed} failed** ${JSON.stringify(largeStats.statuses)}` : ''}`,
+          ...serverNotes(measured),
+        ],
+      });
+    }
+  }
+
+  async outbound(gateway: ServerChild, target: OutboundTarget): Promise<void> {
+    await this.guarded('outbound accept and delivery', async () => {
+      this.rows.push(...await runOutbound(this.config, gateway, target, this.workers));
+    });
+  }
+
+  /** A CPU profile (V8 sampling profiler in the gateway child) of one load, for the findings. */
+  async profiled(gateway: ServerChild, name: string, context: string, load: () => Promise<LoadStats>): Promise<void> {
+    const file = path.join(BENCH_DIR, 'profiles', `${name}.cpuprofile`);
+    await gateway.ask({ type: 'profile-start', intervalMicros: 250 });
+    const stats = await load();
+    await gateway.ask({ type: 'profile-stop', file });
+    this.profiles.push({ name, file, context: `${context} ${stats.ok} messages answered (${Math.round(stats.rate)}/s while profiled).`, messages: stats.ok });
+  }
+
+  get profileSeconds(): number {
+    return Math.min(5, this.config.durationS);
+  }
+
+  async profileInbound(gateway: ServerChild, partnerUrl: string): Promise<void> {
+    const seconds = this.profileSeconds;
+    const closed = (family: Family, size: 'realistic' | 'large', connections: number, estimate: number) => {
+      const pool = new RequestPool(signRequests(this.senders(family, size), Math.ceil(estimate * seconds * 1.5) + 2 * connections));
+      return () => closedLoop({ url: partnerUrl, connections, durationS: seconds, next: () => partnerRequest(pool.take()) });
+    };
+    const setting = `one worker, in-memory backend, XR_LOG_LEVEL=${this.config.logLevel}`;
+    for (const family of ['hz-json', 'zj-xml'] as const) {
+      if (!this.config.families.includes(family)) continue;
+      await this.profiled(gateway, `inbound-${family}`,
+        `Inbound ${family} ${kb(this.fixtures.bodyBytes.get(family)!.realistic)}, closed loop c=${this.config.connections}, ${seconds} s, ${setting}.`,
+        closed(family, 'realistic', this.config.connections, this.rates.get(`${family} realistic`) ?? 2000));
+    }
+    if (this.config.largeFamilies.includes('zj-xml')) {
+      await this.profiled(gateway, 'inbound-zj-xml-1MB', `Inbound zj-xml with a 1 MB material, closed loop c=${this.config.largeConnections}, ${seconds} s, ${setting}.`,
+        closed('zj-xml', 'large', this.config.largeConnections, this.rates.get('zj-xml large') ?? 50));
+    }
+  }
+
+  async profileOutbound(gateway: ServerChild, target: OutboundTarget): Promise<void> {
+    const seconds = this.profileSeconds;
+    const submission = localSubmission(target);
+    await this.profiled(gateway, 'outbound-accept-deliver',
+      `Outbound: local POSTs (closed loop c=${this.config.connections}, ${seconds} s) while the dispatcher delivers to the simulated partner, one worker.`,
+      () => closedLoop({ url: target.localUrl, connections: this.config.connections, durationS: seconds, next: () => submission }));
+  }
+}
+
+async function adminIdentity(adminUrl: string): Promise<string> {
+  const identity = await (await fetch(`${adminUrl}/admin/v1/identity`)).json() as { chain: string[] };
+  return identity.chain[0]!;
+}
+
+export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers: number, log: (line: string) => void): Promise<SuiteResult> {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'xr-bench-'));
+  const suite = new Suite(config, fixtures, workers, scratch);
+  const children: ServerChild[] = [];
+  try {
+    log(`[${workers} worker(s)] crypto floor`);
+    await suite.floor();
+
+    const ports = { partner: await freePort(), local: await freePort(), admin: await freePort() };
+    const gateway = await startChild('gateway.ts', {
+      XR_DATA_DIR: path.join(scratch, 'data'),
+      XR_HOST: HOST,
+      XR_PARTNER_PORT: String(ports.partner),
+      XR_LOCAL_PORT: String(ports.local),
+      XR_ADMIN_PORT: String(ports.admin),
+      XR_ADMIN_TOKEN: ADMIN_TOKEN,
+      XR_LOCAL_TOKEN: LOCAL_TOKEN,
+      XR_LOG_LEVEL: config.logLevel,
+      XR_WORKERS: String(workers),
+      ...(process.env.BENCH_OUTBOUND_TUNING ? { BENCH_OUTBOUND_TUNING: process.env.BENCH_OUTBOUND_TUNING } : {}),
+      ...(process.env.BENCH_BACKEND ? { BENCH_BACKEND: process.env.BENCH_BACKEND } : {}),
+    });
+    children.push(gateway);
+    const url = (port: number) => `http://${HOST}:${port}`;
+    const backendNote = gateway.ready.backend === 'in-memory' ? [] : [`backend: ${String(gateway.ready.backend)}`];
+
+    const outboundPartner = fixtures.partners.find((partner) => partner.family === config.outboundFormat)!;
+    const partnerConfig = path.join(scratch, 'partner.json');
+    writeFileSync(partnerConfig, JSON.stringify({
+      region: outboundPartner.region,
+      format: outboundPartner.family,
+      privateKeyPem: toPem(outboundPartner.pki.signer.privateKey),
+      chainPem: [outboundPartner.pki.signer.chain[0]!.toString()],
+      huzhouLeafPem: await adminIdentity(url(ports.admin)),
+    }));
+    const partner = await startChild('partner.ts', { BENCH_PARTNER_CONFIG: partnerConfig });
+    children.push(partner);
+    log(`[${workers} worker(s)] registering ${fixtures.partners.length} partners`);
+    await registerPartners(url(ports.admin), ADMIN_TOKEN, fixtures.partners, String(partner.ready.url));
+    suite.stages = () => stageTimer(url(ports.admin), workers === 1);
+    const target: OutboundTarget = {
+      region: outboundPartner.region, partnerUrl: String(partner.ready.url), localUrl: url(ports.local), adminUrl: url(ports.admin),
+      localToken: LOCAL_TOKEN, adminToken: ADMIN_TOKEN, partnerPids: partner.pids,
+    };
+
+    const firstGatewayRow = suite.rows.length;
+    suite.rows.push({
+      scenario: `gateway idle, ${fixtures.partners.length} partners registered (RSS now)`,
+      workers,
+      peakRssMb: currentRssBytes(gateway.pids) / 2 ** 20,
+      target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
+      met: currentRssBytes(gateway.pids) / 2 ** 20 <= RSS_LIMIT_MB,
+      notes: [],
+    });
+    const profiling = config.profile && gateway.ready.control === true;
+    log(`[${workers} worker(s)] inbound, each family, each after a paired floor run`);
+    await suite.inbound(gateway, url(ports.partner));
+    await suite.stopFloor();
+    log(`[${workers} worker(s)] steady ${config.steadyRate}/s`);
+    await suite.guarded('inbound hz-json at a steady rate', () => suite.steadyRate(gateway, ports.partner));
+    log(`[${workers} worker(s)] 1 MB materials`);
+    await suite.large(gateway, url(ports.partner));
+    await suite.guarded('1 MB alongside small messages', () => suite.mix(gateway, ports.partner));
+    if (profiling) {
+      log(`[${workers} worker(s)] CPU profiles, inbound`);
+      await suite.profileInbound(gateway, url(ports.partner));
+    }
+    log(`[${workers} worker(s)] outbound`);
+    await suite.outbound(gateway, target);
+    if (profiling) {
+      log(`[${workers} worker(s)] CPU profile, outbound`);
+      await suite.profileOutbound(gateway, target);
+    }
+    for (const row of suite.rows.slice(firstGatewayRow)) row.notes.push(...backendNote);
+  } finally {
+    await suite.stopFloor();
+    for (const child of children.reverse()) await child.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return { rows: suite.rows, profiles: suite.profiles };
+}
