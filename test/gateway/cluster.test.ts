@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SimulatedBackend } from '../support/backend.ts';
-import { ADMIN_TOKEN, LOCAL_TOKEN } from '../support/gateway.ts';
+import { startClusterGateway, type ClusterGateway } from '../support/cluster.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
 import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
 
-const REPO = path.resolve(import.meta.dirname, '../..');
 const STATUS = { applyNo: '3205002026112700003', handleNo: 'HZ3305022026112700003', status: 'COMPLETED', statusAt: '2026-11-28T15:00:00+08:00', remark: '办结' };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('XR_WORKERS: several worker processes sharing the listeners', function () {
   this.timeout(60_000);
+  let cluster: ClusterGateway;
   let child: ChildProcess;
   let backend: SimulatedBackend;
   let dataDir: string;
@@ -33,27 +24,8 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
   before(async function () {
     backend = await SimulatedBackend.start();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-cluster-'));
-    const [partnerPort, localPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-    child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-      cwd: REPO,
-      env: {
-        PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_WORKERS: '2', XR_LOG_LEVEL: 'warn',
-        XR_PARTNER_PORT: String(partnerPort), XR_LOCAL_PORT: String(localPort), XR_ADMIN_PORT: String(adminPort),
-        XR_ADMIN_TOKEN: ADMIN_TOKEN, XR_LOCAL_TOKEN: LOCAL_TOKEN, XR_LOCAL_BACKEND_URL: backend.url,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout!.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: string) => {
-        output += chunk;
-        if (output.includes('2 workers')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
-    });
-    partnerUrl = `http://127.0.0.1:${partnerPort}`;
-    adminUrl = `http://127.0.0.1:${adminPort}`;
+    cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2 });
+    ({ child, partnerUrl, adminUrl } = cluster);
     pki = await makePartnerPki('320500');
   });
 
@@ -66,9 +38,7 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function admin(method: string, pathname: string, body: string, contentType: string) {
-    return fetch(`${adminUrl}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType }, body });
-  }
+  const admin = (method: string, pathname: string, body: string, contentType: string) => cluster.admin(method, pathname, body, contentType);
 
   function signedStatus(applyNo: string) {
     const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo }));

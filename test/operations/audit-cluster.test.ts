@@ -1,27 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AUDIT_FILE, verifyAuditFile } from '../../gateway/audit/sqlite-audit-log.ts';
 import { SimulatedBackend } from '../support/backend.ts';
-import { ADMIN_TOKEN, LOCAL_TOKEN } from '../support/gateway.ts';
+import { startClusterGateway } from '../support/cluster.ts';
 import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
 import { makePartnerPki } from '../support/pki.ts';
 import { STATUS } from './rig.ts';
-
-const REPO = path.resolve(import.meta.dirname, '../..');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('the audit trail with XR_WORKERS: several processes extend one chain', function () {
   this.timeout(60_000);
@@ -44,30 +33,10 @@ describe('the audit trail with XR_WORKERS: several processes extend one chain', 
   });
 
   it('keeps the chain intact when two workers record messages at the same time, and writes what is queued on SIGTERM', async function () {
-    const [partnerPort, localPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-    child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-      cwd: REPO,
-      env: {
-        PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_WORKERS: '2', XR_LOG_LEVEL: 'warn',
-        XR_PARTNER_PORT: String(partnerPort), XR_LOCAL_PORT: String(localPort), XR_ADMIN_PORT: String(adminPort),
-        XR_ADMIN_TOKEN: ADMIN_TOKEN, XR_LOCAL_TOKEN: LOCAL_TOKEN, XR_LOCAL_BACKEND_URL: backend.url,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let output = '';
-    child.stdout!.setEncoding('utf8');
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: string) => {
-        output += chunk;
-        if (output.includes('2 workers')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`gateway exited with ${code}: ${output}`)));
-    });
-
+    const cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2 });
+    child = cluster.child;
+    const { admin } = cluster;
     const pki = await makePartnerPki('320500');
-    const adminUrl = `http://127.0.0.1:${adminPort}`;
-    const admin = (method: string, pathname: string, body: string, contentType: string) =>
-      fetch(`${adminUrl}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType }, body });
     assert.equal((await admin('PUT', '/admin/v1/partners/320500', JSON.stringify({ name: '苏州市', endpoint: 'https://xr.suzhou.example', format: 'hz-json', services: ['application.status'] }), 'application/json')).status, 200);
     assert.equal((await admin('POST', '/admin/v1/partners/320500/trust', pki.caPem, 'application/x-pem-file')).status, 201);
 
@@ -75,7 +44,7 @@ describe('the audit trail with XR_WORKERS: several processes extend one chain', 
     const answers = await Promise.all(Array.from({ length: messages }, (_, i) => {
       const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo: `32050020261127${String(i).padStart(5, '0')}` }));
       const header = requestHeader(pki.signer, { iss: '320500', messageType: 'application.status' });
-      return postSigned(`http://127.0.0.1:${partnerPort}`, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
+      return postSigned(cluster.partnerUrl, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
     }));
     assert.deepEqual(answers.map((a) => a.status), Array(messages).fill(200));
     child.kill('SIGTERM');
