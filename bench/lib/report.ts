@@ -2,7 +2,7 @@
  * The results table: one row per measured figure, printed and written to bench/results.md with what is
  * needed to read it later (date, Node, CPU, the command and its settings) and the profile summaries.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ProfileSummary } from './profile.ts';
 
 export interface Row {
@@ -88,10 +88,23 @@ export interface Report {
   header: string[];
   rows: Row[];
   profiles: string[];
-  findings?: string;
+}
+
+/**
+ * Everything from this line to the end of results.md is written by people (comparisons across runs,
+ * conclusions) and kept when the generated part above it is rewritten.
+ */
+export const KEPT_MARKER = '<!-- written by hand below this line: kept by npm run bench -->';
+
+function keptSection(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const previous = readFileSync(file, 'utf8');
+  const at = previous.indexOf(KEPT_MARKER);
+  return at === -1 ? undefined : previous.slice(at).trimEnd();
 }
 
 export function writeReport(file: string, report: Report): string {
+  const kept = keptSection(file);
   const text = [
     '# Benchmark results',
     '',
@@ -104,7 +117,7 @@ export function writeReport(file: string, report: Report): string {
     notesList(report.rows) || '- none',
     '',
     ...(report.profiles.length > 0 ? ['## Profile', '', ...report.profiles] : []),
-    ...(report.findings ? [report.findings] : []),
+    ...(kept ? ['', kept] : []),
   ].join('\n');
   writeFileSync(file, `${text}\n`);
   return text;
