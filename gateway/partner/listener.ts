@@ -10,7 +10,7 @@ import { PROBLEM_MEDIA_TYPE, asXrError, problemOf } from '../http/problem.ts';
 import { parseMediaType, readRawBody } from '../http/raw-body.ts';
 import { requestContext } from '../request-context.ts';
 import type { XrProtectedHeader } from '../../certs/jws.ts';
-import { claimedHeader } from './verify-message.ts';
+import { claimedHeader, readSignature } from './verify-message.ts';
 import { handlePartnerMessage, signAnswer, type MessageFacts, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
 
 const ROUTE = /^\/xr\/v1\/messages\/([^/?]+)$/;
@@ -53,7 +53,8 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
   app.use(requestContext());
   app.use(async (ctx) => {
     const signature = ctx.get(SIGNATURE_HEADER) || undefined;
-    const claimed = claimedHeader(signature, deps.algorithms);
+    const reading = readSignature(signature, deps.algorithms);
+    const claimed = claimedHeader(reading);
     const requestLog = log.child({ jti: claimed?.jti, iss: claimed?.iss });
     const match = ROUTE.exec(ctx.path);
     const messageType = match ? decodeURIComponent(match[1]!) : '';
@@ -79,7 +80,7 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
         messageType,
         method: ctx.method,
         pathWithQuery: ctx.url,
-        signature,
+        signature: reading,
         body,
         mediaType,
         idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) || undefined,

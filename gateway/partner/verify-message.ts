@@ -4,7 +4,7 @@
  * is made later, just before forwarding, so that a refused message leaves no replay entry).
  */
 import type { KeyObject } from 'node:crypto';
-import { parseSignatureHeader, verifyDetached, type XrProtectedHeader } from '../../certs/jws.ts';
+import { parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { XrError } from '../protocol/errors.ts';
 import { MAX_CLOCK_SKEW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
@@ -15,9 +15,13 @@ export interface SignedRequest {
   method: string;
   /** Path with query, as received. */
   pathWithQuery: string;
-  signature: string | undefined;
+  /** X-XR-Signature as read once by the listener (readSignature). */
+  signature: SignatureReading;
   body: Buffer;
 }
+
+/** X-XR-Signature parsed, or the refusal parsing it produced (thrown at its place in the §2 order). */
+export type SignatureReading = { parsed: ParsedSignature } | { refusal: unknown };
 
 export interface VerificationContext {
   ownRegion: string;
@@ -34,17 +38,26 @@ export interface VerifiedRequest {
   signerKey: KeyObject;
 }
 
-/** The claimed header, when it could be parsed: used to address a signed refusal to the sender. */
-export function claimedHeader(signature: string | undefined, algorithms: readonly SignatureAlgorithm[]): XrProtectedHeader | undefined {
+/**
+ * Parses X-XR-Signature once per request: the listener needs the claimed header to log and to address a
+ * signed refusal, the verify stage needs the parse (or its refusal).
+ */
+export function readSignature(signature: string | undefined, algorithms: readonly SignatureAlgorithm[]): SignatureReading {
   try {
-    return parseSignatureHeader(signature, algorithms).header;
-  } catch {
-    return undefined;
+    return { parsed: parseSignatureHeader(signature, algorithms) };
+  } catch (refusal) {
+    return { refusal };
   }
 }
 
+/** The claimed header, when it could be parsed. */
+export function claimedHeader(reading: SignatureReading): XrProtectedHeader | undefined {
+  return 'parsed' in reading ? reading.parsed.header : undefined;
+}
+
 export async function verifySignedRequest(request: SignedRequest, context: VerificationContext): Promise<VerifiedRequest> {
-  const parsed = parseSignatureHeader(request.signature, context.algorithms);
+  if ('refusal' in request.signature) throw request.signature.refusal;
+  const { parsed } = request.signature;
   const { header } = parsed;
   if (header.htm === undefined || header.htu === undefined) throw new XrError('XR_MALFORMED', 'a request signature needs htm and htu');
 
