@@ -115,6 +115,8 @@ export async function runPrimary(settings: Settings, handlers: PrimaryHandlers):
 export async function runWorker(settings: Settings): Promise<RunningGateway> {
   const index = Number(process.env.XR_WORKER_INDEX ?? '1');
   let nextId = 0;
+  // Unique across workers: the primary keys pending requests by this id.
+  const messageId = () => process.pid * 1_000_000 + (nextId += 1);
   const waiting = new Map<number, () => void>();
   const metricsWaiting = new Map<number, { resolve(text: string): void; reject(error: Error): void }>();
   const send = (message: ClusterMessage) => process.send?.(message);
@@ -149,13 +151,12 @@ export async function runWorker(settings: Settings): Promise<RunningGateway> {
       cluster: {
         admin: index === 1,
         announceChange: () => new Promise<void>((resolve) => {
-          // Ids are unique per worker process: the primary keys pending changes by (pid-scoped) id.
-          const id = process.pid * 1_000_000 + (nextId += 1);
+          const id = messageId();
           waiting.set(id, resolve);
           send({ type: 'xr:changed', id });
         }),
         clusterMetrics: () => new Promise<string>((resolve, reject) => {
-          const id = process.pid * 1_000_000 + (nextId += 1);
+          const id = messageId();
           metricsWaiting.set(id, { resolve, reject });
           send({ type: 'xr:metrics', id });
         }),
