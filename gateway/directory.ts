@@ -39,7 +39,10 @@ export class Directory {
     const partners = await store.listPartners();
     const anchors = await store.listTrustAnchors();
     const revocations = await store.listRevocations();
-    for (const version of await store.listFormats()) this.formats.put(version.name, version.document);
+    for (const version of await store.listFormats()) {
+      // A reload follows every admin change in a cluster: recompile only what changed.
+      if (this.formats.source(version.name) !== version.document) this.formats.put(version.name, version.document);
+    }
     const trust = new TrustStore();
     for (const anchor of anchors) trust.addAnchors(anchor.region, anchor.pem);
     for (const revocation of revocations) {
