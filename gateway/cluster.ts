@@ -12,7 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Settings } from '../config/settings.ts';
 import { loadSigningIdentity } from './identity.ts';
 import { createLogger } from './log.ts';
-import { startGateway, DATABASE_FILE, type RunningGateway } from './server.ts';
+import { startGateway, DATABASE_FILE, type GatewayOptions, type RunningGateway } from './server.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import { loadTokens } from './tokens.ts';
 import { clusterAggregator } from './cluster-metrics.ts';
@@ -112,7 +112,7 @@ export async function runPrimary(settings: Settings, handlers: PrimaryHandlers):
 }
 
 /** A worker: the gateway with its cluster role; reloads when another worker announces a change. */
-export async function runWorker(settings: Settings): Promise<RunningGateway> {
+export async function runWorker(settings: Settings, options: Pick<GatewayOptions, 'backend'> = {}): Promise<RunningGateway> {
   const index = Number(process.env.XR_WORKER_INDEX ?? '1');
   let nextId = 0;
   // Unique across workers: the primary keys pending requests by this id.
@@ -148,6 +148,7 @@ export async function runWorker(settings: Settings): Promise<RunningGateway> {
   try {
     gateway = await startGateway({
       settings,
+      ...options,
       cluster: {
         admin: index === 1,
         announceChange: () => new Promise<void>((resolve) => {

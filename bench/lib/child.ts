@@ -1,10 +1,10 @@
 /**
- * Servers under test run in child processes (bench/servers/*.ts), so the load generator in this process
+ * Servers under test run in child processes (bench/servers/*.ts, compiled to dist/), so the load generator in this process
  * never shares their event loop. A child announces itself with one JSON line on stdout,
  * `{"bench":"ready", ...}`; everything else it prints (the gateway's pino lines) is read and dropped, as a
  * log collector would. An IPC channel carries the few control messages (profiling, loop-delay figures).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,8 +46,22 @@ export function liveChildPids(): number[] {
   return [...live.values()].flat();
 }
 
+let built = false;
+
+/**
+ * The servers run compiled, as `npm start` runs the gateway (bin/build.mjs --bench): through tsx they would
+ * carry its loader thread and transform caches, ≈ 40–80 MB of resident memory that production does not have.
+ */
+function buildServers(): void {
+  if (built) return;
+  execFileSync(process.execPath, [path.resolve(BENCH_DIR, '..', 'bin', 'build.mjs'), '--bench'], { stdio: 'inherit' });
+  built = true;
+}
+
 export async function startChild(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<ServerChild> {
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', path.join(BENCH_DIR, 'servers', script)], {
+  buildServers();
+  const compiled = path.resolve(BENCH_DIR, '..', 'dist', 'bench', 'servers', script.replace(/\.ts$/, '.js'));
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, compiled], {
     cwd: path.resolve(BENCH_DIR, '..'),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

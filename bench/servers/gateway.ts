@@ -3,11 +3,11 @@
  * included), with Huzhou's local backend replaced by one in memory (bench/servers/backends.ts) so that the
  * figures are the gateway's own.
  *
- * XR_WORKERS > 1 runs the gateway's own cluster (gateway/cluster.ts). Its workers take no injected backend
- * (runWorker has no such option yet), so in that mode the primary serves a lean HTTP backend on 127.0.0.1
- * and the workers reach it through got, as in production; the ready line says which backend is in use.
+ * XR_WORKERS > 1 runs the gateway's own cluster (gateway/cluster.ts); each worker gets the in-memory backend
+ * too (runWorker's `backend` option), so the 1-worker and N-worker rows measure the same work.
  *
- * BENCH_BACKEND=http uses that HTTP backend with one process as well (like for like with a cluster).
+ * BENCH_BACKEND=http: a lean HTTP backend on 127.0.0.1 instead, reached as in production (one process or
+ * a cluster); the ready line says which backend is in use.
  * BENCH_OUTBOUND_TUNING (JSON) overrides the delivery dispatcher's tuning, one process only.
  *
  * Control messages over IPC (one process only): loop-reset / loop-stats (event-loop delay, perf_hooks) and
@@ -75,19 +75,24 @@ function serveControl(): void {
 const regions = RegionTable.default();
 const settings = loadSettings(process.env, (code) => regions.has(code));
 
+// BENCH_BACKEND=http: Huzhou's backend over HTTP (served by this process, or by the cluster's primary),
+// to measure the forward as production pays it; otherwise every process has the in-memory backend.
+const overHttp = process.env.BENCH_BACKEND === 'http';
+const backendName = overHttp ? 'http (127.0.0.1)' : 'in-memory';
+
 if (cluster.isWorker) {
-  const gateway = await runWorker(settings);
+  const gateway = await runWorker(settings, overHttp ? {} : { backend: inMemoryBackend() });
   stopOn('SIGTERM', () => gateway.close());
 } else if (settings.workers > 1) {
-  const backend = await startHttpBackend();
+  const backend = overHttp ? await startHttpBackend() : undefined;
   // Forked workers read their settings from this environment.
-  process.env.XR_LOCAL_BACKEND_URL = backend.url;
+  if (backend) process.env.XR_LOCAL_BACKEND_URL = backend.url;
   const primary = await runPrimary(settings, {
     onTokens: () => {},
     onReady: () => announce({
       pids: [process.pid, ...Object.values(cluster.workers ?? {}).flatMap((worker) => worker?.process.pid ?? [])],
       workers: settings.workers,
-      backend: 'http (got, 127.0.0.1)',
+      backend: backendName,
     }),
     onFailure: (message) => {
       process.stderr.write(`bench gateway: a worker failed: ${message}\n`);
@@ -97,18 +102,17 @@ if (cluster.isWorker) {
   process.on('message', (message: Control) => process.send?.({ type: message.type, unsupported: true }));
   stopOn('SIGTERM', async () => {
     await primary.stop();
-    backend.close();
+    backend?.close();
   });
 } else {
-  // BENCH_BACKEND=http: the HTTP backend with one process too, to compare with a cluster like for like.
-  const httpBackend = process.env.BENCH_BACKEND === 'http' ? await startHttpBackend() : undefined;
+  const httpBackend = overHttp ? await startHttpBackend() : undefined;
   if (httpBackend) settings.localBackendUrl = httpBackend.url;
   // BENCH_OUTBOUND_TUNING: the dispatcher's tuning as JSON (e.g. {"perPartnerConcurrency":32}), for
   // experiments; unset, the gateway's defaults, as in production.
   const tuning = process.env.BENCH_OUTBOUND_TUNING;
   const gateway = await startGateway({ settings, ...(httpBackend ? {} : { backend: inMemoryBackend() }), ...(tuning ? { outbound: JSON.parse(tuning) as GatewayOptions['outbound'] } : {}) });
   serveControl();
-  announce({ pids: [process.pid], workers: 1, backend: httpBackend ? 'http (got, 127.0.0.1)' : 'in-memory', control: true, ports: gateway.ports });
+  announce({ pids: [process.pid], workers: 1, backend: backendName, control: true, ports: gateway.ports });
   stopOn('SIGTERM', async () => {
     await gateway.close();
     httpBackend?.close();

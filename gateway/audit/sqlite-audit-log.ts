@@ -131,7 +131,10 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   }
 
   #startWriter(): Worker {
-    const worker = new Worker(new URL('./audit-writer-thread.mjs', import.meta.url), { workerData: { file: this.#file } });
+    // Compiled (dist/, `npm start`) the thread's body is plain JavaScript; run from TypeScript (tests, tsx)
+    // the .mjs shim registers tsx in the thread first.
+    const body = import.meta.url.endsWith('.js') ? './audit-writer-thread.js' : './audit-writer-thread.mjs';
+    const worker = new Worker(new URL(body, import.meta.url), { workerData: { file: this.#file } });
     worker.unref();
     worker.on('message', (reply: WriterReply) => this.#settle(reply));
     worker.on('error', (error) => {

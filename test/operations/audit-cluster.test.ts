@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -12,54 +12,60 @@ import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts
 import { makePartnerPki } from '../support/pki.ts';
 import { STATUS } from './rig.ts';
 
-describe('the audit trail with XR_WORKERS: several processes extend one chain', function () {
-  this.timeout(60_000);
-  let child: ChildProcess;
-  let backend: SimulatedBackend;
-  let dataDir: string;
+const REPO = path.resolve(import.meta.dirname, '../..');
 
-  before(async function () {
-    backend = await SimulatedBackend.start();
-    dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-audit-cluster-'));
-  });
+for (const compiled of [false, true]) {
+  describe(`the audit trail with XR_WORKERS: several processes extend one chain (${compiled ? 'compiled, as npm start runs it' : 'TypeScript through tsx'})`, function () {
+    this.timeout(60_000);
+    let child: ChildProcess;
+    let backend: SimulatedBackend;
+    let dataDir: string;
 
-  after(async function () {
-    if (child.exitCode === null) {
+    before(async function () {
+      // npm start builds dist/ first (bin/build.mjs); the audit writer thread then runs as plain JavaScript.
+      if (compiled) execFileSync(process.execPath, ['bin/build.mjs'], { cwd: REPO, stdio: 'ignore' });
+      backend = await SimulatedBackend.start();
+      dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-audit-cluster-'));
+    });
+
+    after(async function () {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+      await backend.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('keeps the chain intact when two workers record messages at the same time, and writes what is queued on SIGTERM', async function () {
+      const cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2, compiled });
+      child = cluster.child;
+      const { admin } = cluster;
+      const pki = await makePartnerPki('320500');
+      assert.equal((await admin('PUT', '/admin/v1/partners/320500', JSON.stringify({ name: '苏州市', endpoint: 'https://xr.suzhou.example', format: 'hz-json', services: ['application.status'] }), 'application/json')).status, 200);
+      assert.equal((await admin('POST', '/admin/v1/partners/320500/trust', pki.caPem, 'application/x-pem-file')).status, 201);
+
+      const messages = 40;
+      const answers = await Promise.all(Array.from({ length: messages }, (_, i) => {
+        const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo: `32050020261127${String(i).padStart(5, '0')}` }));
+        const header = requestHeader(pki.signer, { iss: '320500', messageType: 'application.status' });
+        return postSigned(cluster.partnerUrl, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
+      }));
+      assert.deepEqual(answers.map((a) => a.status), Array(messages).fill(200));
       child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
-    await backend.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+      assert.equal((await once(child, 'exit'))[0], 0);
+
+      const file = path.join(dataDir, AUDIT_FILE);
+      const verdict = verifyAuditFile(file);
+      assert.equal(verdict.ok, true, JSON.stringify(verdict));
+      const db = new Database(file, { readonly: true });
+      try {
+        const count = (kind: string) => db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM audit WHERE json_extract(record, '$.kind') = ?").get(kind)!.n;
+        assert.equal(count('inbound'), messages, 'every message recorded once');
+        assert.equal(count('admin'), 2);
+      } finally {
+        db.close();
+      }
+    });
   });
-
-  it('keeps the chain intact when two workers record messages at the same time, and writes what is queued on SIGTERM', async function () {
-    const cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2 });
-    child = cluster.child;
-    const { admin } = cluster;
-    const pki = await makePartnerPki('320500');
-    assert.equal((await admin('PUT', '/admin/v1/partners/320500', JSON.stringify({ name: '苏州市', endpoint: 'https://xr.suzhou.example', format: 'hz-json', services: ['application.status'] }), 'application/json')).status, 200);
-    assert.equal((await admin('POST', '/admin/v1/partners/320500/trust', pki.caPem, 'application/x-pem-file')).status, 201);
-
-    const messages = 40;
-    const answers = await Promise.all(Array.from({ length: messages }, (_, i) => {
-      const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo: `32050020261127${String(i).padStart(5, '0')}` }));
-      const header = requestHeader(pki.signer, { iss: '320500', messageType: 'application.status' });
-      return postSigned(cluster.partnerUrl, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
-    }));
-    assert.deepEqual(answers.map((a) => a.status), Array(messages).fill(200));
-    child.kill('SIGTERM');
-    assert.equal((await once(child, 'exit'))[0], 0);
-
-    const file = path.join(dataDir, AUDIT_FILE);
-    const verdict = verifyAuditFile(file);
-    assert.equal(verdict.ok, true, JSON.stringify(verdict));
-    const db = new Database(file, { readonly: true });
-    try {
-      const count = (kind: string) => db.prepare<[string], { n: number }>("SELECT COUNT(*) AS n FROM audit WHERE json_extract(record, '$.kind') = ?").get(kind)!.n;
-      assert.equal(count('inbound'), messages, 'every message recorded once');
-      assert.equal(count('admin'), 2);
-    } finally {
-      db.close();
-    }
-  });
-});
+}

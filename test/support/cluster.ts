@@ -26,9 +26,18 @@ export interface ClusterGateway {
   admin(method: string, pathname: string, body: string, contentType: string): Promise<Response>;
 }
 
-export async function startClusterGateway(options: { dataDir: string; backendUrl: string; workers: number }): Promise<ClusterGateway> {
+export interface ClusterOptions {
+  dataDir: string;
+  backendUrl: string;
+  workers: number;
+  /** Run dist/gateway/main.js, as `npm start` does after `npm run build`, instead of the TypeScript through tsx. */
+  compiled?: boolean;
+}
+
+export async function startClusterGateway(options: ClusterOptions): Promise<ClusterGateway> {
   const [partnerPort, localPort, adminPort] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+  const entry = options.compiled ? ['dist/gateway/main.js'] : ['--import', 'tsx', 'gateway/main.ts'];
+  const child = spawn(process.execPath, entry, {
     cwd: REPO,
     env: {
       PATH: process.env.PATH ?? '', XR_DATA_DIR: options.dataDir, XR_WORKERS: String(options.workers), XR_LOG_LEVEL: 'warn',
