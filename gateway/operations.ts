@@ -14,7 +14,7 @@ import { addOperationsRoutes, PROBE_PATHS, type AdminOperations } from './admin/
 import { auditAdminCalls } from './audit/admin-calls.ts';
 import { adminStateReader } from './audit/admin-state.ts';
 import type { AuditLog } from './audit/audit-log.ts';
-import { inboundFields, outboundFields } from './audit/records.ts';
+import { inboundEvidence, outboundEvidence } from './audit/records.ts';
 import { AUDIT_FILE, SqliteAuditLog } from './audit/sqlite-audit-log.ts';
 import type { Directory } from './directory.ts';
 import { readiness } from './health.ts';
@@ -88,7 +88,7 @@ export function startOperations(deps: OperationsDeps): Operations {
         direction: 'inbound',
         outcome: outcome.code,
       });
-      audit.append('inbound', inboundFields(outcome));
+      audit.appendEvidence({ kind: 'inbound', facts: inboundEvidence(outcome) });
     } catch (error) {
       // The message has been answered: bookkeeping must not turn that answer into an error.
       log.error({ err: error, jti: outcome.header?.jti }, 'inbound message not recorded');
@@ -96,7 +96,7 @@ export function startOperations(deps: OperationsDeps): Operations {
   }
 
   function onQueued(queued: QueuedMessage): void {
-    audit.append('outbound', outboundFields({
+    audit.appendEvidence(outboundEvidence({
       ...queued, status: 'queued', attempts: 0, lastError: null, receiptStatus: undefined, accepted: true,
     }));
   }
@@ -107,7 +107,7 @@ export function startOperations(deps: OperationsDeps): Operations {
     const done = store.outboxGet(settled.id).then((message) => {
       const outcome = settled.status === 'queued' ? 'retry' : settled.status;
       metrics.countMessage({ partner: settled.target, type: message?.messageType ?? 'unknown', direction: 'outbound', outcome });
-      audit.append('outbound', outboundFields({
+      audit.appendEvidence(outboundEvidence({
         id: settled.id,
         target: settled.target,
         messageType: message?.messageType ?? 'unknown',

@@ -8,6 +8,7 @@
  * numbers, materials or other content.
  */
 import type { JsonValue } from './canonical-json.ts';
+import type { AuditEvidence } from './records.ts';
 
 export const AUDIT_KINDS = ['inbound', 'outbound', 'admin'] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
@@ -62,6 +63,8 @@ export type ChainVerdict =
 export interface AuditLog {
   /** Queues a record and returns at once; it is written with the next batch. */
   append(kind: AuditKind, fields: AuditFields): void;
+  /** Queues a message's evidence; the record is made of it (records.ts fieldsOf) when its batch is written. */
+  appendEvidence(evidence: AuditEvidence): void;
   /** Resolves once everything appended so far is committed; rejects if that write failed (it is retried). */
   flush(): Promise<void>;
   /** Newest first; flushes first, so a query sees everything appended before it. */

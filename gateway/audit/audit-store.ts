@@ -16,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditFields, AuditKind, AuditQuery, AuditRecord, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
 import { GENESIS_HASH, chainHash, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
+import { fieldsOf, type AuditEvidence } from './records.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
 
@@ -45,12 +46,10 @@ const FILTERS = {
   before: 'seq < @before',
 } as const satisfies Record<keyof Omit<AuditQuery, 'limit'>, string>;
 
-/** A record as appended, before the batch that writes it gives it its seq. */
-export interface QueuedAuditRecord {
-  time: string;
-  kind: AuditKind;
-  fields: AuditFields;
-}
+/** A record as appended, before the batch that writes it gives it its seq: its fields, or the evidence to make them of. */
+export type QueuedAuditRecord =
+  | { time: string; kind: AuditKind; fields: AuditFields }
+  | { time: string; kind: AuditKind; evidence: AuditEvidence };
 
 type QueryParameters = Record<string, string | number>;
 
@@ -91,7 +90,8 @@ export class AuditStore {
       let prevHash = last?.hash ?? GENESIS_HASH;
       for (const queued of batch) {
         seq += 1;
-        const text = recordText({ seq, ...queued });
+        const fields = 'fields' in queued ? queued.fields : fieldsOf(queued.evidence);
+        const text = recordText({ seq, time: queued.time, kind: queued.kind, fields });
         const hash = chainHash(prevHash, text);
         insert.run(seq, text, prevHash, hash);
         prevHash = hash;

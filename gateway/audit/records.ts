@@ -2,8 +2,14 @@
  * What the audit trail keeps of each event (audit-log.ts): ids, parties, type, outcome, the JWS header and
  * signature, and SHA-256 digests of bodies. Nothing here copies a body, a name, an identity number, a token
  * or a key; the case number (applyNo) is kept because audits are asked by case.
+ *
+ * Messages are recorded in two steps: on the request path only their evidence is picked (inboundEvidence,
+ * OutboundFacts: references, no hashing), and the audit writer thread makes the record of it (fieldsOf:
+ * digests, signature headers, the case number of an outbound message) — SHA-256 of a 1 MB body, or JSON
+ * parsing, never runs on the thread serving requests.
  */
 import { createHash } from 'node:crypto';
+import type { XrProtectedHeader } from '../../certs/jws.ts';
 import type { InboundOutcome } from '../partner/listener.ts';
 import { isMessageType } from '../protocol/messages.ts';
 import type { AuditFields } from './audit-log.ts';
@@ -37,7 +43,61 @@ export function jwsOf(value: string | undefined): JsonValue {
   return { protected: protectedB64, signature };
 }
 
-export function inboundFields(facts: InboundOutcome): AuditFields {
+/** The part of an InboundOutcome its record needs: plain data, handed to the writer thread as it is. */
+export interface InboundEvidence {
+  code: string;
+  status: number;
+  partner: string | undefined;
+  messageType: string;
+  applyNo: string | undefined;
+  header: Pick<XrProtectedHeader, 'jti' | 'aud' | 'iat' | 'kid'> | undefined;
+  signature: string | undefined;
+  body: Uint8Array | undefined;
+  answer: { body: Uint8Array; signature: string };
+  durationMs: number;
+}
+
+/** A message's evidence, to be made into its record on the writer thread (fieldsOf). */
+export type AuditEvidence =
+  | { kind: 'inbound'; facts: InboundEvidence }
+  | { kind: 'outbound'; facts: OutboundFacts };
+
+/**
+ * A Buffer from Node's pool views a shared 8 KiB ArrayBuffer, which postMessage would copy whole, with the
+ * other requests' bytes in it: such a view is copied to its own bytes first.
+ */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+}
+
+/** Picks, without hashing or copying more than a pooled view, what the inbound record needs. */
+export function inboundEvidence(outcome: InboundOutcome): InboundEvidence {
+  const { header } = outcome;
+  return {
+    code: outcome.code,
+    status: outcome.status,
+    partner: outcome.partner,
+    messageType: outcome.messageType,
+    applyNo: outcome.applyNo,
+    header: header === undefined ? undefined : { jti: header.jti, aud: header.aud, iat: header.iat, kid: header.kid },
+    signature: outcome.signature,
+    body: outcome.body === undefined ? undefined : ownBytes(outcome.body),
+    answer: { body: ownBytes(outcome.answer.body), signature: outcome.answer.signature },
+    durationMs: outcome.durationMs,
+  };
+}
+
+/** Evidence with its outbound bodies as their own bytes, ready for postMessage. */
+export function outboundEvidence(facts: OutboundFacts): AuditEvidence {
+  return { kind: 'outbound', facts: { ...facts, ...(facts.partnerBody === undefined ? {} : { partnerBody: ownBytes(facts.partnerBody) }) } };
+}
+
+/** The record of a message, from its evidence: run by the audit writer thread. */
+export function fieldsOf(evidence: AuditEvidence): AuditFields {
+  return evidence.kind === 'inbound' ? inboundFields(evidence.facts) : outboundFields(evidence.facts);
+}
+
+export function inboundFields(facts: InboundEvidence): AuditFields {
   const { header } = facts;
   return {
     outcome: facts.code,
@@ -65,7 +125,7 @@ export interface OutboundFacts {
   attempts: number;
   lastError: string | null;
   /** The stored message, when it could be read back: for the digest and the case number. */
-  partnerBody: Buffer | undefined;
+  partnerBody: Uint8Array | undefined;
   canonical: string | undefined;
   receiptStatus: number | undefined;
   /** The signatures of the attempt (absent for the record of acceptance, before any attempt). */

@@ -1,7 +1,8 @@
 /**
  * The audit log (audit-log.ts) on audit.sqlite (audit-store.ts), written off the request path:
  *
- *   append   queues the record in memory and returns — all the request path ever pays;
+ *   append   queues the record (or a message's evidence, made into its record by the writer thread: digests
+ *            and all, records.ts) in memory and returns — all the request path ever pays;
  *   batch    every `flushMs`, or at once when `batchSize` records wait, the queue goes to the writer thread
  *            (audit-writer-thread.ts), which chains and commits it in one transaction with one fsync;
  *   flush    resolves once everything appended before it is committed (queries, tests and close use it).
@@ -14,6 +15,7 @@
 import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { AuditFields, AuditKind, AuditLog, AuditQuery, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
+import type { AuditEvidence } from './records.ts';
 import { AuditStore, type QueuedAuditRecord } from './audit-store.ts';
 import type { WriterReply, WriterRequest } from './audit-writer-thread.ts';
 
@@ -76,8 +78,16 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   }
 
   append(kind: AuditKind, fields: AuditFields): void {
+    this.#enqueue({ time: new Date(this.#nowMs()).toISOString(), kind, fields });
+  }
+
+  appendEvidence(evidence: AuditEvidence): void {
+    this.#enqueue({ time: new Date(this.#nowMs()).toISOString(), kind: evidence.kind, evidence });
+  }
+
+  #enqueue(record: QueuedAuditRecord): void {
     if (this.#closed) throw new Error('the audit log is closed');
-    this.#queue.push({ time: new Date(this.#nowMs()).toISOString(), kind, fields });
+    this.#queue.push(record);
     this.#appended += 1;
     this.#schedule(this.#queue.length >= this.#tuning.batchSize ? 0 : this.#tuning.flushMs);
   }

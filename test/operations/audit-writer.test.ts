@@ -4,7 +4,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { createHash } from 'node:crypto';
+import { inboundEvidence } from '../../gateway/audit/records.ts';
 import { AUDIT_FILE, SqliteAuditLog } from '../../gateway/audit/sqlite-audit-log.ts';
+import type { InboundOutcome } from '../../gateway/partner/listener.ts';
 
 describe('the audit writer: batched on a thread of its own, and one chain for several writers', function () {
   let dataDir: string;
@@ -27,6 +30,36 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       await log.flush();
       assert.deepEqual([log.pending(), log.lastSeq()], [0, 10]);
       assert.deepEqual((await log.query({ limit: 3 })).map((r) => r.fields.applyNo), ['A9', 'A8', 'A7']);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('makes a message\'s record from its evidence on the writer thread: digests of exactly its bytes', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    try {
+      // Small Buffers share Node's 8 KiB pool: the digest must cover the message's bytes only.
+      const body = Buffer.from('{"applyNo":"3100002026112700001"}');
+      const answerBody = Buffer.from('{"receiptNo":"R1"}');
+      assert.ok(body.buffer.byteLength > body.byteLength, 'a pooled Buffer');
+      const outcome: InboundOutcome = {
+        partner: '310000', messageType: 'application.submit', code: 'OK', status: 200,
+        header: { alg: 'ES256', kid: 'k1', iss: '310000', aud: '330500', iat: 1795812619, jti: 'j-1', x5c: ['MIIB'], b64: false, crit: ['b64'] } as InboundOutcome['header'],
+        signature: 'eyJhbGciOiJFUzI1NiJ9..c2ln', body, applyNo: '3100002026112700001',
+        answer: { body: answerBody, signature: 'eyJ9..YW5z' }, durationMs: 3.4,
+      };
+      log.appendEvidence({ kind: 'inbound', facts: inboundEvidence(outcome) });
+      const [record] = await log.query({ limit: 1 });
+      const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+      assert.deepEqual(record!.fields, {
+        outcome: 'OK', status: 200, partner: '310000', messageType: 'application.submit', applyNo: '3100002026112700001',
+        jti: 'j-1', aud: '330500', iat: 1795812619, kid: 'k1',
+        body: { sha256: sha256(body), bytes: body.byteLength },
+        jws: { protected: 'eyJhbGciOiJFUzI1NiJ9', signature: 'c2ln' },
+        answer: { sha256: sha256(answerBody), bytes: answerBody.byteLength, jws: { protected: 'eyJ9', signature: 'YW5z' } },
+        durationMs: 3,
+      });
+      assert.deepEqual(await log.verify(), { ok: true, records: 1, head: { seq: 1, hash: record!.hash } });
     } finally {
       await log.close();
     }
