@@ -26,6 +26,7 @@ import { createLogger } from './log.ts';
 import { startOperations, type Operations } from './operations.ts';
 import { partnerListener } from './partner/listener.ts';
 import type { PartnerPipelineDeps } from './partner/pipeline.ts';
+import { InboundTranslator } from './partner/translation-thread.ts';
 import { REPLAY_WINDOW_SECONDS } from './protocol/messages.ts';
 import { SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   cluster?: ClusterRole;
   /** Delivery concurrency and shutdown grace (gateway/outbound/dispatcher.ts). */
   outbound?: Partial<DispatcherTuning>;
+  /** Partner bodies from this size up are translated on the translation thread (partner/translation-thread.ts). */
+  translationThreadBytes?: number;
 }
 
 export interface ClusterRole {
@@ -113,12 +116,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const reloadIdentity = async () => { signer = await loadSigningIdentity(settings, store, log, nowMs); };
   let ready = false;
 
+  const translator = new InboundTranslator({ regions, thresholdBytes: options.translationThreadBytes });
   const deps: PartnerPipelineDeps = {
     ownRegion: settings.region,
     algorithms: settings.algorithms,
     directory,
     store,
     regions,
+    translator,
     backend: options.backend ?? httpLocalBackend(settings.localBackendUrl, settings.backendTimeoutMs),
     signer: () => signer,
     nowMs,
@@ -208,6 +213,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       clearInterval(purge);
       maintenance.stop();
       await Promise.all([...Object.values(servers).map(close), outbound.stop()]);
+      await translator.close();
       await operations.close();
       await store.close();
     },

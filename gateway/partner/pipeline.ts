@@ -2,7 +2,8 @@
  * The partner → Huzhou request path (PROTOCOL §3), as a list of named stages:
  *
  *   verify → authorise        (verify-message.ts: every §2 check, in the protocol's order)
- *   → translate in            (the partner's format → canonical, adapters/)
+ *   → translate in            (the partner's format → canonical, adapters/; large bodies on a thread of
+ *                              their own: translation-thread.ts)
  *   → validate                (check digits, regions, materials: adapters/validation)
  *   → once                    (X-XR-Idempotency-Key: a partner's retry gets the first answer again)
  *   → claim                   (remember (iss, jti) durably: from here on a copy is a replay)
@@ -23,6 +24,7 @@ import type { Directory } from '../directory.ts';
 import { XrError, isXrError } from '../protocol/errors.ts';
 import { REPLAY_WINDOW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
 import type { Store, StoredAnswer } from '../store/store.ts';
+import type { InboundTranslator } from './translation-thread.ts';
 import { verifySignedRequest, type SignedRequest } from './verify-message.ts';
 
 export interface PartnerPipelineDeps {
@@ -31,6 +33,8 @@ export interface PartnerPipelineDeps {
   directory: Directory;
   store: Store;
   regions: RegionTable;
+  /** Partner format → validated canonical; large bodies on a thread of their own (translation-thread.ts). */
+  translator: InboundTranslator;
   backend: LocalBackend;
   /** The signing identity in force now (it changes on rotation). */
   signer(): Signer;
@@ -99,7 +103,7 @@ export async function handlePartnerMessage(
 
   let canonicalRequest!: ReturnType<typeof validateCanonical>;
   await time('translate', async () => {
-    canonicalRequest = validateCanonical(messageType, 'request', await format.toCanonical(messageType, 'request', request.body), deps.regions);
+    canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body);
   });
   if ('applyNo' in canonicalRequest) facts.applyNo = canonicalRequest.applyNo;
 
