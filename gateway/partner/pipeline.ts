@@ -5,8 +5,9 @@
  *   → translate in            (the partner's format → canonical, adapters/; large bodies on a thread of
  *                              their own: translation-thread.ts)
  *   → validate                (check digits, regions, materials: adapters/validation)
+ *                              (the replay check claims (iss, jti) durably; a later refusal gives it back)
  *   → once                    (X-XR-Idempotency-Key: a partner's retry gets the first answer again)
- *   → claim                   (remember (iss, jti) durably: from here on a copy is a replay)
+ *   → claimed                 (the replay claim committed: from here on a copy is a replay)
  *   → forward                 (the local backend, §4)
  *   → translate back          (canonical answer → the partner's format)
  *   → sign                    (the answer, signed by Huzhou with irt = the request's jti)
@@ -25,7 +26,7 @@ import { XrError, isXrError } from '../protocol/errors.ts';
 import { REPLAY_WINDOW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
 import type { Store, StoredAnswer } from '../store/store.ts';
 import type { InboundTranslator } from './translation-thread.ts';
-import { verifySignedRequest, type SignedRequest } from './verify-message.ts';
+import { claimedOrReplay, settleRefusal, verifySignedRequest, type SignedRequest } from './verify-message.ts';
 
 export interface PartnerPipelineDeps {
   ownRegion: string;
@@ -82,6 +83,11 @@ export async function handlePartnerMessage(
   const nowSeconds = Math.floor(deps.nowMs() / 1000);
   const { messageType } = request;
 
+  const expiresAt = nowSeconds + REPLAY_WINDOW_SECONDS;
+  const replayStore = {
+    claimReplay: (iss: string, jti: string) => deps.store.replayClaim(iss, jti, expiresAt, nowSeconds),
+    releaseReplay: (iss: string, jti: string) => deps.store.replayRelease(iss, jti, expiresAt),
+  };
   let verified!: Awaited<ReturnType<typeof verifySignedRequest>>;
   await time('verify', async () => {
     verified = await verifySignedRequest(request, {
@@ -90,29 +96,28 @@ export async function handlePartnerMessage(
       nowSeconds,
       partner: (region) => deps.directory.partner(region),
       trust: deps.directory.trust,
-      replaySeen: (iss, jti) => deps.store.replaySeen(iss, jti, nowSeconds),
+      ...replayStore,
     });
   });
-  const { header, partner } = verified;
+  const { header, partner, replay } = verified;
 
-  const format = deps.directory.formatOf(partner);
-  if (!format) throw new XrError('XR_TRANSLATION', `partner ${partner.region} is registered with format ${partner.format}, which the gateway does not have`);
-  if (format.mediaType !== request.mediaType) {
-    throw new XrError('XR_UNSUPPORTED_MEDIA', `partner ${partner.region} sends ${format.mediaType} (format ${format.name}), not ${request.mediaType}`);
+  let format!: PartnerFormat;
+  let canonicalRequest!: ReturnType<typeof validateCanonical>;
+  let once: IdempotencyOutcome;
+  try {
+    format = formatFor(deps, partner.region, partner.format, request.mediaType);
+    await time('translate', async () => {
+      canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body);
+    });
+    if ('applyNo' in canonicalRequest) facts.applyNo = canonicalRequest.applyNo;
+    once = await claimIdempotencyKey(deps.store, header.iss, request, nowSeconds);
+  } catch (refusal) {
+    return settleRefusal(replay, header, replayStore, refusal);
   }
 
-  let canonicalRequest!: ReturnType<typeof validateCanonical>;
-  await time('translate', async () => {
-    canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body);
-  });
-  if ('applyNo' in canonicalRequest) facts.applyNo = canonicalRequest.applyNo;
-
-  const once = await claimIdempotencyKey(deps.store, header.iss, request, nowSeconds);
   let answer: StoredAnswer;
   try {
-    if (!(await deps.store.replayClaim(header.iss, header.jti, nowSeconds + REPLAY_WINDOW_SECONDS, nowSeconds))) {
-      throw new XrError('XR_REPLAY', `message ${header.jti} from ${header.iss} was already accepted`);
-    }
+    await claimedOrReplay(replay, header);
     answer = once.answer ?? await forwardAndTranslateBack(deps, format, messageType, canonicalRequest, header.iss, header.jti, time);
   } catch (error) {
     if (once.claimed) await deps.store.idempotencyRelease(header.iss, once.key);
@@ -125,6 +130,16 @@ export async function handlePartnerMessage(
     signature = await signAnswer(deps, answer.body, header.iss, header.jti);
   });
   return { ...answer, signature };
+}
+
+/** The partner's format, which must read the media type it sent. */
+function formatFor(deps: PartnerPipelineDeps, region: string, formatName: string, mediaType: string): PartnerFormat {
+  const format = deps.directory.formats.get(formatName);
+  if (!format) throw new XrError('XR_TRANSLATION', `partner ${region} is registered with format ${formatName}, which the gateway does not have`);
+  if (format.mediaType !== mediaType) {
+    throw new XrError('XR_UNSUPPORTED_MEDIA', `partner ${region} sends ${format.mediaType} (format ${format.name}), not ${mediaType}`);
+  }
+  return format;
 }
 
 async function forwardAndTranslateBack(

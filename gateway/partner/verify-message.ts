@@ -1,7 +1,10 @@
 /**
  * PROTOCOL §2: the checks a signed partner message must pass, in the order the protocol lists them, each
- * refusal with its own code. Pure apart from the lookups it is given; it records nothing (the replay claim
- * is made later, just before forwarding, so that a refused message leaves no replay entry).
+ * refusal with its own code. Pure apart from the lookups it is given and the replay claim: the replay check
+ * *is* the claim of (iss, jti) — one durable write, no separate lookup before it. The claim is started here
+ * and its answer awaited only where an outcome depends on it (a later refusal, the forward), so its commit
+ * overlaps the translation; every refusal after it gives the claim back first (settleRefusal), so a refused
+ * message leaves no replay entry and a replay is refused as XR_REPLAY, at its place in the §2 order.
  */
 import type { KeyObject } from 'node:crypto';
 import { parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
@@ -29,13 +32,43 @@ export interface VerificationContext {
   nowSeconds: number;
   partner(region: string): Partner | undefined;
   trust: TrustStore;
-  replaySeen(iss: string, jti: string): Promise<boolean>;
+  /** Remembers (iss, jti) durably; false when it was already remembered (a replay). */
+  claimReplay(iss: string, jti: string): Promise<boolean>;
+  /** Forgets this request's own claim (its message is refused after all). */
+  releaseReplay(iss: string, jti: string): Promise<void>;
 }
+
+/** The replay claim in flight: never rejects (a storage failure is its `error`), so it may wait unawaited. */
+export type ReplayClaim = Promise<{ claimed: boolean } | { error: unknown }>;
 
 export interface VerifiedRequest {
   header: XrProtectedHeader;
   partner: Partner;
   signerKey: KeyObject;
+  /** Settle with claimedOrReplay before forwarding, or settleRefusal before refusing. */
+  replay: ReplayClaim;
+}
+
+function replayRefusal(header: XrProtectedHeader): XrError {
+  return new XrError('XR_REPLAY', `message ${header.jti} from ${header.iss} was already accepted`);
+}
+
+/** Resolves once (iss, jti) is this request's; throws XR_REPLAY if it was already remembered. */
+export async function claimedOrReplay(replay: ReplayClaim, header: XrProtectedHeader): Promise<void> {
+  const outcome = await replay;
+  if ('error' in outcome) throw outcome.error;
+  if (!outcome.claimed) throw replayRefusal(header);
+}
+
+/**
+ * A refusal after the replay check: a replay is refused as such (its check comes first in §2); otherwise the
+ * claim is given back before `refusal` is thrown, so the refused message leaves the replay cache unchanged.
+ */
+export async function settleRefusal(replay: ReplayClaim, header: XrProtectedHeader, context: Pick<VerificationContext, 'releaseReplay'>, refusal: unknown): Promise<never> {
+  const outcome = await replay;
+  if ('claimed' in outcome && !outcome.claimed) throw replayRefusal(header);
+  if ('claimed' in outcome) await context.releaseReplay(header.iss, header.jti);
+  throw refusal;
 }
 
 /**
@@ -75,11 +108,9 @@ export async function verifySignedRequest(request: SignedRequest, context: Verif
   if (header.htm.toUpperCase() !== request.method.toUpperCase() || header.htu !== request.pathWithQuery) {
     throw new XrError('XR_BINDING', `the signature is bound to ${header.htm} ${header.htu}, not to this request`);
   }
-  if (await context.replaySeen(header.iss, header.jti)) {
-    throw new XrError('XR_REPLAY', `message ${header.jti} from ${header.iss} was already accepted`);
-  }
+  const replay: ReplayClaim = context.claimReplay(header.iss, header.jti).then((claimed) => ({ claimed }), (error: unknown) => ({ error }));
   if (!partner.services.includes(request.messageType)) {
-    throw new XrError('XR_SERVICE_NOT_ALLOWED', `partner ${header.iss} may not send ${request.messageType}`);
+    await settleRefusal(replay, header, context, new XrError('XR_SERVICE_NOT_ALLOWED', `partner ${header.iss} may not send ${request.messageType}`));
   }
-  return { header, partner, signerKey };
+  return { header, partner, signerKey, replay };
 }

@@ -92,6 +92,7 @@ const OUTBOX_SUMMARY_COLUMNS = 'id, target, message_type, status, attempts, next
 const HOT_WRITES = {
   // An expired entry may be taken over; a live one may not (the WHERE of the upsert).
   replayClaim: 'INSERT INTO replay (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at <= ?',
+  replayRelease: 'DELETE FROM replay WHERE iss = ? AND jti = ? AND expires_at = ?',
   idempotencyInsert: 'INSERT INTO inbound_idempotency (iss, key, body_digest, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (iss, key) DO NOTHING',
   idempotencyAnswer: 'UPDATE inbound_idempotency SET status = ?, content_type = ?, answer = ? WHERE iss = ? AND key = ?',
   idempotencyRelease: 'DELETE FROM inbound_idempotency WHERE iss = ? AND key = ? AND answer IS NULL',
@@ -259,6 +260,10 @@ export class SqliteStore implements Store {
 
   async replayClaim(iss: string, jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<boolean> {
     return (await this.writer.run(HOT_WRITES.replayClaim, [iss, jti, expiresAtSeconds, nowSeconds])) > 0;
+  }
+
+  async replayRelease(iss: string, jti: string, expiresAtSeconds: number): Promise<void> {
+    await this.writer.run(HOT_WRITES.replayRelease, [iss, jti, expiresAtSeconds]);
   }
 
   async replayCount(): Promise<number> {

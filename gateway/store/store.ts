@@ -195,6 +195,8 @@ export interface Store {
   replaySeen(iss: string, jti: string, nowSeconds: number): Promise<boolean>;
   /** Atomically remembers (iss, jti) until expiresAtSeconds; false if it was already remembered. */
   replayClaim(iss: string, jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<boolean>;
+  /** Forgets a claim this caller made (the same expiresAtSeconds): its message was refused after all. */
+  replayRelease(iss: string, jti: string, expiresAtSeconds: number): Promise<void>;
   replayCount(): Promise<number>;
   replayPurge(nowSeconds: number): Promise<number>;
 

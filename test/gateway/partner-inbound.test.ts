@@ -199,6 +199,55 @@ describe('partner inbound (PROTOCOL §2–§5): a signed message from a partner 
     assert.equal(backend.calls.length, calls);
   });
 
+  describe('the replay check claims (iss, jti); a refusal after it gives the claim back', function () {
+    function signedOnce(body: Buffer, messageType: string, signer = partner.signer, iss = PARTNER) {
+      const header = requestHeader(signer, { iss, messageType });
+      const signature = signRaw(header, body, signer.privateKey, 'ES256');
+      return { header, post: () => postSigned(harness.gateway.urls.partner, messageType, body, 'application/json', signature) };
+    }
+
+    it('refuses the same message again with its own refusal, not XR_REPLAY: the refused message left no claim', async function () {
+      const body = Buffer.from(JSON.stringify({ ...SUBMIT, applicant: { ...(SUBMIT.applicant as object), type: 'PERSON', idType: '111', idNumber: '310117198506150034' } }));
+      const message = signedOnce(body, 'application.submit');
+      const replayBefore = await harness.gateway.store.replayCount();
+      for (let i = 0; i < 2; i += 1) {
+        const answer = await message.post();
+        assert.equal(answer.json().code, 'XR_VALIDATION', answer.body.toString());
+        assert.equal(await harness.gateway.store.replayCount(), replayBefore);
+      }
+      const refused = signedOnce(Buffer.from(JSON.stringify(STATUS)), 'application.status', otherRegion.signer, OTHER_PARTNER);
+      for (let i = 0; i < 2; i += 1) assert.equal((await refused.post()).json().code, 'XR_SERVICE_NOT_ALLOWED');
+      assert.equal(await harness.gateway.store.replayCount(), replayBefore);
+    });
+
+    it('refuses a replay as XR_REPLAY even when a later check would refuse it too (the replay check comes first)', async function () {
+      const message = signedOnce(Buffer.from(JSON.stringify(STATUS)), 'application.status');
+      assert.equal((await message.post()).status, 200);
+      const calls = backend.calls.length;
+      const replayCount = await harness.gateway.store.replayCount();
+      // Since the first copy, the partner lost the service: §2 still refuses the copy as a replay first.
+      const put = await harness.admin('PUT', `/admin/v1/partners/${PARTNER}`, { name: `partner ${PARTNER}`, endpoint: 'http://127.0.0.1:9', format: 'hz-json', services: ['application.submit'] });
+      assert.equal(put.status, 200);
+      try {
+        const again = await message.post();
+        assert.equal(again.status, 409);
+        assert.equal(again.json().code, 'XR_REPLAY');
+        assert.equal(backend.calls.length, calls);
+        assert.equal(await harness.gateway.store.replayCount(), replayCount, 'the first claim stays; nothing added');
+      } finally {
+        await harness.admin('PUT', `/admin/v1/partners/${PARTNER}`, { name: `partner ${PARTNER}`, endpoint: 'http://127.0.0.1:9', format: 'hz-json', services: ['application.submit', 'application.status', 'licence.verify', 'evaluation.submit'] });
+      }
+    });
+
+    it('lets exactly one of many simultaneous copies through', async function () {
+      const calls = backend.calls.length;
+      const message = signedOnce(Buffer.from(JSON.stringify(STATUS)), 'application.status');
+      const answers = await Promise.all(Array.from({ length: 10 }, () => message.post()));
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array(9).fill(409)]);
+      assert.equal(backend.calls.length, calls + 1);
+    });
+  });
+
   describe('a partner that retries with X-XR-Idempotency-Key', function () {
     async function sendWithKey(body: unknown, key: string) {
       const raw = Buffer.from(JSON.stringify(body));
