@@ -3,7 +3,7 @@
  * are where the bodies differ: XML has elements (one or many, always a list here), attributes and text;
  * JSON has objects, arrays and typed scalars.
  */
-import { untranslatable } from './errors.ts';
+import { untranslatable, type Where } from './errors.ts';
 import type { PartnerPath } from './paths.ts';
 import type { Scalar } from './scalar.ts';
 import { isXmlText, xmlElement, type XmlElement } from './xml-tree.ts';
@@ -15,12 +15,12 @@ export interface BodyModel<Scope> {
    */
   readonly missingListIsEmpty: boolean;
   /** The scalar at `path`, undefined when absent. */
-  read(scope: Scope, path: PartnerPath, where: string): Scalar | undefined;
+  read(scope: Scope, path: PartnerPath, where: Where): Scalar | undefined;
   /** The repeated elements / array items at `path`, undefined when absent. */
-  items(scope: Scope, path: PartnerPath, where: string): Scope[] | undefined;
+  items(scope: Scope, path: PartnerPath, where: Where): Scope[] | undefined;
   /** JSON only: the entries of the object at `path`, undefined when absent. */
-  objectEntries(scope: Scope, path: PartnerPath, where: string): Array<[string, unknown]> | undefined;
-  write(scope: Scope, path: PartnerPath, value: Scalar, where: string): void;
+  objectEntries(scope: Scope, path: PartnerPath, where: Where): Array<[string, unknown]> | undefined;
+  write(scope: Scope, path: PartnerPath, value: Scalar, where: Where): void;
   /** Appends one more repeated element / array item at `path` and returns it. */
   addItem(scope: Scope, path: PartnerPath): Scope;
   /** Makes an empty list visible (JSON `[]`); nothing to do in XML. */
@@ -32,7 +32,7 @@ export interface BodyModel<Scope> {
 // ---- XML -----------------------------------------------------------------------------------------
 
 /** The one child named `name`; several where one is expected is an error, not a silent pick. */
-function onlyChild(element: XmlElement, name: string, where: string): XmlElement | undefined {
+function onlyChild(element: XmlElement, name: string, where: Where): XmlElement | undefined {
   let found: XmlElement | undefined;
   for (const child of element.children) {
     if (child.name !== name) continue;
@@ -42,10 +42,11 @@ function onlyChild(element: XmlElement, name: string, where: string): XmlElement
   return found;
 }
 
-function walk(element: XmlElement, steps: readonly string[], where: string): XmlElement | undefined {
+/** The element reached by the first `count` steps, each of which must occur at most once. */
+function walk(element: XmlElement, steps: readonly string[], count: number, where: Where): XmlElement | undefined {
   let current: XmlElement | undefined = element;
-  for (const step of steps) {
-    current = onlyChild(current, step, where);
+  for (let index = 0; index < count; index += 1) {
+    current = onlyChild(current, steps[index]!, where);
     if (current === undefined) return undefined;
   }
   return current;
@@ -58,10 +59,11 @@ function lastChild(element: XmlElement, name: string): XmlElement | undefined {
   return undefined;
 }
 
-/** Finds or creates each step; the rules of one scope write an element's children in document order. */
-function walkOrCreate(element: XmlElement, steps: readonly string[]): XmlElement {
+/** Finds or creates each of the first `count` steps; the rules of one scope write an element's children in document order. */
+function walkOrCreate(element: XmlElement, steps: readonly string[], count: number): XmlElement {
   let current = element;
-  for (const step of steps) {
+  for (let index = 0; index < count; index += 1) {
+    const step = steps[index]!;
     let next = lastChild(current, step);
     if (next === undefined) {
       next = xmlElement(step);
@@ -75,12 +77,12 @@ function walkOrCreate(element: XmlElement, steps: readonly string[]): XmlElement
 export const xmlBody: BodyModel<XmlElement> = {
   missingListIsEmpty: true,
   read(scope, path, where) {
-    const element = walk(scope, path.steps, where);
+    const element = walk(scope, path.steps, path.steps.length, where);
     if (element === undefined) return undefined;
-    return path.attribute === undefined ? element.text : element.attributes.get(path.attribute);
+    return path.attribute === undefined ? element.text : element.attributes?.get(path.attribute);
   },
   items(scope, path, where) {
-    const parent = walk(scope, path.steps.slice(0, -1), where);
+    const parent = walk(scope, path.steps, path.steps.length - 1, where);
     const name = path.steps[path.steps.length - 1];
     const found = parent?.children.filter((child) => child.name === name) ?? [];
     return found.length === 0 ? undefined : found;
@@ -91,12 +93,12 @@ export const xmlBody: BodyModel<XmlElement> = {
   write(scope, path, value, where) {
     const text = String(value);
     if (!isXmlText(text)) throw untranslatable(`${where}: holds a character that XML 1.0 cannot carry`);
-    const element = walkOrCreate(scope, path.steps);
+    const element = walkOrCreate(scope, path.steps, path.steps.length);
     if (path.attribute === undefined) element.text = text;
-    else element.attributes.set(path.attribute, text);
+    else (element.attributes ??= new Map()).set(path.attribute, text);
   },
   addItem(scope, path) {
-    const parent = walkOrCreate(scope, path.steps.slice(0, -1));
+    const parent = walkOrCreate(scope, path.steps, path.steps.length - 1);
     const item = xmlElement(path.steps[path.steps.length - 1]!);
     parent.children.push(item);
     return item;
@@ -115,10 +117,11 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function jsonLookup(scope: JsonObject, steps: readonly string[], where: string): unknown {
+function jsonLookup(scope: JsonObject, steps: readonly string[], where: Where): unknown {
   let current: unknown = scope;
-  for (const [index, step] of steps.entries()) {
+  for (let index = 0; index < steps.length; index += 1) {
     if (!isJsonObject(current)) throw untranslatable(`${where}: ${steps.slice(0, index).join('/')} is not an object`);
+    const step = steps[index]!;
     current = Object.hasOwn(current, step) ? current[step] : undefined;
     if (current === undefined || current === null) return undefined;
   }
@@ -127,7 +130,8 @@ function jsonLookup(scope: JsonObject, steps: readonly string[], where: string):
 
 function jsonParent(scope: JsonObject, steps: readonly string[]): { parent: JsonObject; key: string } {
   let parent = scope;
-  for (const step of steps.slice(0, -1)) {
+  for (let index = 0; index < steps.length - 1; index += 1) {
+    const step = steps[index]!;
     const next = parent[step];
     parent = isJsonObject(next) ? next : (parent[step] = {}) as JsonObject;
   }
@@ -145,10 +149,10 @@ export const jsonBody: BodyModel<JsonObject> = {
     const value = jsonLookup(scope, path.steps, where);
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) throw untranslatable(`${where}: must be an array`);
-    return value.map((item, index) => {
-      if (!isJsonObject(item)) throw untranslatable(`${where}[${index + 1}]: must be an object`);
-      return item;
-    });
+    for (let index = 0; index < value.length; index += 1) {
+      if (!isJsonObject(value[index])) throw untranslatable(`${where}[${index + 1}]: must be an object`);
+    }
+    return value as JsonObject[];
   },
   objectEntries(scope, path, where) {
     const value = jsonLookup(scope, path.steps, where);

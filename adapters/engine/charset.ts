@@ -2,6 +2,10 @@
  * Bytes ⇄ text in a family's declared charset (iconv-lite). iconv-lite never fails: it replaces what it
  * cannot decode with U+FFFD and what it cannot encode with '?'. Both are silent data loss, so every
  * conversion here is checked by a round trip and a loss becomes an error.
+ *
+ * Decoding UTF-8 and GB18030 goes first through Node's own TextDecoder, several times faster, but only
+ * where its text is provably iconv-lite's: anything it refuses or could read differently is decoded by
+ * iconv-lite as before, so what is accepted, refused and read stays exactly the same.
  */
 import iconv from 'iconv-lite';
 import { malformed, untranslatable } from './errors.ts';
@@ -36,9 +40,54 @@ export function xmlBodyCharset(body: Buffer, familyCharset: Charset): string {
   return declared;
 }
 
+/**
+ * GB18030-2022 moved 18 two-byte codes from private-use code points to standard ones: A6D9–A6DF, A6EC, A6ED
+ * and A6F3 (vertical punctuation, U+FE10–U+FE19) and FE59, FE61, FE66, FE67, FE6D, FE7E, FE90, FEA0 (CJK
+ * U+9FB4–U+9FBB). Node's ICU decodes them the 2022 way, iconv-lite the 2005 way (U+E78D…, U+E81E…); every
+ * other code of GB18030 the two read alike (test/adapters/charset.test.ts checks them all). A text holding
+ * one of these code points is therefore read again by iconv-lite.
+ */
+const GB18030_2022_READING = /[\uFE10-\uFE19\u9FB4-\u9FBB]/;
+
+interface NativeDecoder {
+  readonly decoder: TextDecoder;
+  /** Matches text that iconv-lite might have read differently from the same bytes. */
+  readonly mayDiffer?: RegExp;
+}
+
+function nativeDecoder(label: string, mayDiffer?: RegExp): NativeDecoder | undefined {
+  try {
+    // fatal: invalid bytes throw instead of becoming U+FFFD; ignoreBOM: a BOM stays in the text, as with iconv-lite.
+    return { decoder: new TextDecoder(label, { fatal: true, ignoreBOM: true }), mayDiffer };
+  } catch {
+    return undefined; // a Node built with small ICU has no GB18030: iconv-lite does it all
+  }
+}
+
+/** By charsetKey. UTF-8 needs no check: valid UTF-8 has one reading, and TextDecoder refuses everything else. */
+const NATIVE_DECODERS: ReadonlyMap<string, NativeDecoder | undefined> = new Map([
+  ['utf8', nativeDecoder('utf-8')],
+  ['gb18030', nativeDecoder('gb18030', GB18030_2022_READING)],
+]);
+
+/** The text iconv-lite would decode from `bytes`, through TextDecoder when that gives exactly the same. */
+function decode(bytes: Buffer, charset: string): string {
+  const native = NATIVE_DECODERS.get(charsetKey(charset));
+  if (native !== undefined) {
+    let text: string | undefined;
+    try {
+      text = native.decoder.decode(bytes);
+    } catch {
+      // not valid in the charset: iconv-lite reads it below, and the check in decodeBody decides as before
+    }
+    if (text !== undefined && native.mayDiffer?.test(text) !== true) return text;
+  }
+  return iconv.decode(bytes, charset, { stripBOM: false });
+}
+
 /** Decodes the body; bytes that are not valid in `charset` are XR_MALFORMED. A leading BOM is dropped. */
 export function decodeBody(body: Buffer, charset: string): string {
-  const text = iconv.decode(body, charset, { stripBOM: false });
+  const text = decode(body, charset);
   // A U+FFFD in the text is either a real U+FFFD (it encodes back to the same bytes) or a replacement.
   if (text.includes('\uFFFD') && !iconv.encode(text, charset).equals(body)) {
     throw malformed(`the body is not valid ${charset}`);
@@ -49,7 +98,7 @@ export function decodeBody(body: Buffer, charset: string): string {
 /** Encodes text; a character the charset cannot represent is XR_TRANSLATION, never a silent '?'. */
 export function encodeText(text: string, charset: Charset): Buffer {
   const bytes = iconv.encode(text, charset);
-  if (iconv.decode(bytes, charset, { stripBOM: false }) !== text) {
+  if (decode(bytes, charset) !== text) {
     throw untranslatable(`${firstUnencodable(text, charset)} cannot be represented in ${charset}`);
   }
   return bytes;
@@ -57,7 +106,7 @@ export function encodeText(text: string, charset: Charset): Buffer {
 
 function firstUnencodable(text: string, charset: Charset): string {
   for (const character of text) {
-    if (iconv.decode(iconv.encode(character, charset), charset, { stripBOM: false }) !== character) {
+    if (decode(iconv.encode(character, charset), charset) !== character) {
       return `the character U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     }
   }

@@ -18,6 +18,15 @@ export class FormatDocumentError extends XrError {
   }
 }
 
+/**
+ * The place an error detail names, e.g. `zj-xml application.submit request: RECORDS/RECORD/MEMO (canonical
+ * message)`: text, or an object that spells it out only when a detail is written. Messages translate without
+ * error far more often than not, so the translator hands out places unspelt (translate.ts).
+ */
+export interface Where {
+  toString(): string;
+}
+
 /** The body cannot be read at all: bad bytes, bad JSON/XML, refused constructs, over the limits. */
 export function malformed(detail: string): XrError {
   return new XrError('XR_MALFORMED', detail);

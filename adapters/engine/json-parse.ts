@@ -18,20 +18,32 @@ export function parseJson(text: string, limits: BodyLimits): unknown {
   return value;
 }
 
-/** Walks the value without recursion, so that a deep body cannot exhaust the stack before it is refused. */
+/**
+ * Walks the value without recursion, so that a deep body cannot exhaust the stack before it is refused.
+ * Values wait on one stack and their depths on another: no object per value.
+ */
 function assertJsonShape(root: unknown, limits: BodyLimits): void {
-  const pending: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
+  const pending: unknown[] = [root];
+  const depths: number[] = [1];
   let count = 0;
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value, depth } = next;
+  while (pending.length > 0) {
+    const value = pending.pop();
+    const depth = depths.pop()!;
     count += 1;
     if (count > limits.maxElements) throw malformed(`more than ${limits.maxElements} JSON values`);
     if (typeof value !== 'object' || value === null) continue;
     if (depth > limits.maxDepth) throw malformed(`JSON nested deeper than ${limits.maxDepth}`);
-    const children = Array.isArray(value) ? value : Object.entries(value).map(([key, child]) => {
+    if (Array.isArray(value)) {
+      for (const child of value) {
+        pending.push(child);
+        depths.push(depth + 1);
+      }
+      continue;
+    }
+    for (const key of Object.keys(value)) {
       if (isPrototypeName(key)) throw malformed(`the JSON key ${key} is not accepted`);
-      return child as unknown;
-    });
-    for (const child of children) pending.push({ value: child, depth: depth + 1 });
+      pending.push((value as Record<string, unknown>)[key]);
+      depths.push(depth + 1);
+    }
   }
 }

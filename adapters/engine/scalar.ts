@@ -9,7 +9,7 @@
  * Every refusal is XR_TRANSLATION naming the field, never its value (PROTOCOL §5: no body in `detail`).
  */
 import type { Expression } from 'jsonata';
-import { untranslatable } from './errors.ts';
+import { untranslatable, type Where } from './errors.ts';
 import type { TimePattern } from './time.ts';
 
 export type Scalar = string | number | boolean;
@@ -19,8 +19,8 @@ export const JSON_TYPES = ['string', 'number', 'boolean'] as const;
 export type JsonType = (typeof JSON_TYPES)[number];
 
 export interface ScalarCodec {
-  toCanonical(partner: Scalar, where: string): unknown;
-  toPartner(canonical: unknown, where: string): Scalar | Promise<Scalar>;
+  toCanonical(partner: Scalar, where: Where): unknown;
+  toPartner(canonical: unknown, where: Where): Scalar | Promise<Scalar>;
 }
 
 /** canonical text ⇄ partner text. */
@@ -113,7 +113,7 @@ function isScalar(value: unknown): value is Scalar {
 }
 
 /** Runs an expression; a JSONata failure is reported by its code only (its message may quote values). */
-export async function evaluate(expression: Expression, input: unknown, where: string): Promise<unknown> {
+export async function evaluate(expression: Expression, input: unknown, where: Where): Promise<unknown> {
   try {
     return await expression.evaluate(input);
   } catch (error) {
@@ -143,7 +143,7 @@ export function computedField({ type, toCanonical, toPartner }: ComputedField): 
 }
 
 /** An expression's result as a partner value (an XML body writes it as text). */
-export function partnerScalar(result: unknown, where: string): Scalar {
+export function partnerScalar(result: unknown, where: Where): Scalar {
   if (!isScalar(result)) throw untranslatable(`${where}: toPartner did not give a string, number or boolean`);
   return result;
 }

@@ -48,8 +48,10 @@ function tokenize(pattern: string): Token[] | string {
   return tokens;
 }
 
+const DAY_MS = 86_400_000;
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return (Date.UTC(year, month, 1) - Date.UTC(year, month - 1, 1)) / DAY_MS;
 }
 
 function isRealDate(fields: Fields, kind: TimeKind): boolean {
@@ -126,7 +128,7 @@ export function compileTimePattern(pattern: unknown, kind: TimeKind): TimePatter
       const match = matcher.exec(partner);
       if (match === null) return undefined;
       const parsed: Fields = { yyyy: 0, MM: 1, dd: 1, HH: 0, mm: 0, ss: 0 };
-      fields.forEach((field, index) => { parsed[field] = Number(match[index + 1]); });
+      for (let index = 0; index < fields.length; index += 1) parsed[fields[index]!] = Number(match[index + 1]);
       return isRealDate(parsed, kind) ? formatCanonical(parsed, kind) : undefined;
     },
     toPartner(canonical) {

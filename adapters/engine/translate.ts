@@ -6,7 +6,7 @@
  */
 import type { CanonicalDocument } from '../canonical.ts';
 import { isJsonObject, type BodyModel, type JsonObject } from './body-model.ts';
-import { untranslatable } from './errors.ts';
+import { untranslatable, type Where } from './errors.ts';
 import { isPrototypeName } from './hardening.ts';
 import type { CanonicalPath, PartnerPath } from './paths.ts';
 import type { EntriesRule, MappingRule } from './rules.ts';
@@ -28,8 +28,27 @@ function canonicalAt(place: Place, path: CanonicalPath): string {
   return place.canonical === '' ? path.text : `${place.canonical}.${path.text}`;
 }
 
-function both(place: Place, rule: { partner: PartnerPath; canonical: CanonicalPath }): string {
-  return `${partnerAt(place, rule.partner)} (canonical ${canonicalAt(place, rule.canonical)})`;
+/**
+ * A rule's place, on the partner side and, when the rule has one, the canonical side
+ * (`RECORDS/RECORD/MEMO (canonical message)`); spelt out only for an error detail.
+ */
+class RuleAt implements Where {
+  constructor(private readonly place: Place, private readonly rule: { partner: PartnerPath; canonical?: CanonicalPath }) {}
+
+  toString(): string {
+    const { place, rule } = this;
+    return rule.canonical === undefined ? partnerAt(place, rule.partner) : `${partnerAt(place, rule.partner)} (canonical ${canonicalAt(place, rule.canonical)})`;
+  }
+}
+
+/** One entry of an `entries` rule: `FORM/FIELD[2] (canonical form)`. */
+class EntryAt implements Where {
+  constructor(private readonly place: Place, private readonly rule: EntriesRule, private readonly index: number) {}
+
+  toString(): string {
+    const { place, rule, index } = this;
+    return `${partnerAt(place, rule.partner)}[${index + 1}] (canonical ${canonicalAt(place, rule.canonical)})`;
+  }
 }
 
 function itemPlace(place: Place, rule: { partner: PartnerPath; canonical: CanonicalPath }, index: number): Place {
@@ -37,7 +56,7 @@ function itemPlace(place: Place, rule: { partner: PartnerPath; canonical: Canoni
   return { context: place.context, partner: `${partner}[${index + 1}]`, canonical: `${canonicalAt(place, rule.canonical)}[${index}]` };
 }
 
-function getCanonical(scope: JsonObject, path: CanonicalPath, where: string): unknown {
+function getCanonical(scope: JsonObject, path: CanonicalPath, where: Where): unknown {
   let current: unknown = scope;
   for (const [index, key] of path.keys.entries()) {
     if (!isJsonObject(current)) throw untranslatable(`${where}: ${path.keys.slice(0, index).join('.')} is not an object`);
@@ -48,16 +67,18 @@ function getCanonical(scope: JsonObject, path: CanonicalPath, where: string): un
 }
 
 function setCanonical(scope: JsonObject, path: CanonicalPath, value: unknown): void {
+  const { keys } = path;
   let parent = scope;
-  for (const key of path.keys.slice(0, -1)) {
+  for (let index = 0; index < keys.length - 1; index += 1) {
+    const key = keys[index]!;
     const next = parent[key];
     parent = isJsonObject(next) ? next : (parent[key] = {}) as JsonObject;
   }
-  parent[path.keys[path.keys.length - 1]!] = value;
+  parent[keys[keys.length - 1]!] = value;
 }
 
 /** Map keys become property names on the other side: the same refusal as for JSON keys. */
-function checkMapKey(key: string, where: string): void {
+function checkMapKey(key: string, where: Where): void {
   if (isPrototypeName(key)) throw untranslatable(`${where}: the key ${key} is not accepted`);
 }
 
@@ -65,17 +86,20 @@ async function read<S>(rules: readonly MappingRule[], model: BodyModel<S>, scope
   for (const rule of rules) {
     switch (rule.kind) {
       case 'value': {
-        const where = both(place, rule);
+        const where = new RuleAt(place, rule);
         const raw = model.read(scope, rule.partner, where);
         if (raw === undefined) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
         } else {
-          setCanonical(target, rule.canonical, await rule.codec.toCanonical(raw, where));
+          // Only JSONata codecs answer with a promise: the others are not awaited, which spares each field a
+          // turn of the microtask queue.
+          const value = rule.codec.toCanonical(raw, where);
+          setCanonical(target, rule.canonical, value instanceof Promise ? await value : value);
         }
         break;
       }
       case 'const': {
-        const where = partnerAt(place, rule.partner);
+        const where = new RuleAt(place, rule);
         const raw = model.read(scope, rule.partner, where);
         if (raw === undefined ? !rule.optional : raw !== rule.value) {
           throw untranslatable(`${where}: must be ${JSON.stringify(rule.value)}`);
@@ -85,7 +109,7 @@ async function read<S>(rules: readonly MappingRule[], model: BodyModel<S>, scope
       case 'computed':
         break;
       case 'each': {
-        const where = both(place, rule);
+        const where = new RuleAt(place, rule);
         const items = model.items(scope, rule.partner, where);
         if (items === undefined && (rule.optional || !model.missingListIsEmpty)) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
@@ -101,34 +125,32 @@ async function read<S>(rules: readonly MappingRule[], model: BodyModel<S>, scope
         break;
       }
       case 'entries': {
-        const where = both(place, rule);
-        const entryAt = (index: number): string => `${partnerAt(place, rule.partner)}[${index + 1}] (canonical ${canonicalAt(place, rule.canonical)})`;
-        const entries = readEntries(model, scope, rule, where, entryAt);
+        const where = new RuleAt(place, rule);
+        const entries = readEntries(model, scope, rule, where, place);
         if (entries === undefined && (rule.optional || !model.missingListIsEmpty)) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
           break;
         }
-        const map = new Map<string, string>();
+        // A plain object can take the keys directly: checkMapKey refuses every key that would reach its prototype.
+        const map: Record<string, string> = {};
         for (const [key, value] of entries ?? []) {
           if (typeof key !== 'string' || typeof value !== 'string') throw untranslatable(`${where}: keys and values must be strings`);
           checkMapKey(key, where);
-          if (map.has(key)) throw untranslatable(`${where}: a key occurs more than once`);
-          map.set(key, value);
+          if (Object.hasOwn(map, key)) throw untranslatable(`${where}: a key occurs more than once`);
+          map[key] = value;
         }
-        setCanonical(target, rule.canonical, Object.fromEntries(map));
+        setCanonical(target, rule.canonical, map);
         break;
       }
     }
   }
 }
 
-function readEntries<S>(
-  model: BodyModel<S>, scope: S, rule: EntriesRule, where: string, entryAt: (index: number) => string,
-): Array<[unknown, unknown]> | undefined {
+function readEntries<S>(model: BodyModel<S>, scope: S, rule: EntriesRule, where: Where, place: Place): Array<[unknown, unknown]> | undefined {
   const { entry } = rule;
   if (entry === undefined) return model.objectEntries(scope, rule.partner, where);
   return model.items(scope, rule.partner, where)?.map((item, index) => {
-    const at = entryAt(index);
+    const at = new EntryAt(place, rule, index);
     const key = model.read(item, entry.key, at);
     const value = model.read(item, entry.value, at);
     if (key === undefined || value === undefined) throw untranslatable(`${at}: an entry needs ${entry.key.text} and ${entry.value.text}`);
@@ -140,26 +162,27 @@ async function write<S>(rules: readonly MappingRule[], model: BodyModel<S>, scop
   for (const rule of rules) {
     switch (rule.kind) {
       case 'value': {
-        const where = both(place, rule);
+        const where = new RuleAt(place, rule);
         const value = getCanonical(source, rule.canonical, where);
         if (value === undefined) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
         } else {
-          model.write(scope, rule.partner, await rule.codec.toPartner(value, where), where);
+          const partner = rule.codec.toPartner(value, where);
+          model.write(scope, rule.partner, partner instanceof Promise ? await partner : partner, where);
         }
         break;
       }
       case 'const':
-        model.write(scope, rule.partner, rule.value, partnerAt(place, rule.partner));
+        model.write(scope, rule.partner, rule.value, new RuleAt(place, rule));
         break;
       case 'computed': {
-        const where = partnerAt(place, rule.partner);
+        const where = new RuleAt(place, rule);
         const result = await evaluate(rule.toPartner, source, where);
         if (result !== undefined) model.write(scope, rule.partner, partnerScalar(result, where), where);
         break;
       }
       case 'each': {
-        const where = both(place, rule);
+        const where = new RuleAt(place, rule);
         const list = getCanonical(source, rule.canonical, where);
         if (list === undefined) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
@@ -174,7 +197,7 @@ async function write<S>(rules: readonly MappingRule[], model: BodyModel<S>, scop
         break;
       }
       case 'entries': {
-        const where = both(place, rule);
+        const where = new RuleAt(place, rule);
         const map = getCanonical(source, rule.canonical, where);
         if (map === undefined) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);

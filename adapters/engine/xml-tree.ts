@@ -5,14 +5,15 @@
  */
 export interface XmlElement {
   readonly name: string;
-  readonly attributes: Map<string, string>;
+  /** Absent when the element has none, as most have: an empty map for each cost as much as building the element. */
+  attributes?: Map<string, string>;
   readonly children: XmlElement[];
   /** The element's own character data, its text nodes joined. */
   text: string;
 }
 
 export function xmlElement(name: string): XmlElement {
-  return { name, attributes: new Map(), children: [], text: '' };
+  return { name, children: [], text: '' };
 }
 
 /** Characters XML 1.0 (§2.2 Char) cannot carry at all, not even escaped; also lone surrogates. */
@@ -24,20 +25,23 @@ export function isXmlText(value: string): boolean {
 
 // Text: '>' is escaped too so that ']]>' can never appear; a CR is escaped or the reader would turn it
 // into LF (§2.11). Attributes: TAB, LF and CR are escaped or attribute normalisation would turn them into
-// spaces (§3.3.3).
+// spaces (§3.3.3). One pass over the value each.
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;',
+};
+const escaped = (character: string): string => ESCAPES[character]!;
+
 function escapeText(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
+  return value.replace(/[&<>\r]/g, escaped);
 }
 
 function escapeAttribute(value: string): string {
-  return value
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;')
-    .replace(/\t/g, '&#x9;').replace(/\n/g, '&#xA;').replace(/\r/g, '&#xD;');
+  return value.replace(/[&<"\t\n\r]/g, escaped);
 }
 
 function writeElement(element: XmlElement, out: string[]): void {
   out.push('<', element.name);
-  for (const [name, value] of element.attributes) out.push(' ', name, '="', escapeAttribute(value), '"');
+  for (const [name, value] of element.attributes ?? []) out.push(' ', name, '="', escapeAttribute(value), '"');
   if (element.text === '' && element.children.length === 0) {
     out.push('/>');
     return;

@@ -50,18 +50,17 @@ export function idCardProblem(idNumber: string, today: Date = new Date()): strin
     return 'address code (characters 1–6) does not begin with a GB/T 2260 province code';
   }
   const birthDate = idNumber.slice(6, 14);
-  if (!isCalendarDate(Number(birthDate.slice(0, 4)), Number(birthDate.slice(4, 6)), Number(birthDate.slice(6, 8)))) {
-    return 'birth date (characters 7–14) is not a calendar date';
-  }
+  const year = Number(birthDate.slice(0, 4));
+  const month = Number(birthDate.slice(4, 6));
+  const day = Number(birthDate.slice(6, 8));
+  if (!isCalendarDate(year, month, day)) return 'birth date (characters 7–14) is not a calendar date';
   if (birthDate < EARLIEST_BIRTH_DATE) return 'birth date (characters 7–14) is before 1900';
-  if (birthDate > beijingDate(today)) return 'birth date (characters 7–14) is in the future';
+  // Midnight (UTC) of the birth date lies after Beijing's wall clock read as UTC exactly when the birth date is
+  // after today's date in Beijing.
+  if (Date.UTC(year, month - 1, day) > today.getTime() + BEIJING_OFFSET_MS) return 'birth date (characters 7–14) is in the future';
   return null;
 }
 
 function isDigit(charCode: number): boolean {
   return charCode >= 48 && charCode <= 57;
-}
-
-function beijingDate(instant: Date): string {
-  return new Date(instant.getTime() + BEIJING_OFFSET_MS).toISOString().slice(0, 10).replaceAll('-', '');
 }

@@ -39,7 +39,14 @@ export function refuse(path: string, reason: string): never {
 }
 
 export function fieldPath(path: string, key: string): string {
-  if (SAFE_KEY.test(key)) return path === '' ? key : `${path}.${key}`;
+  return SAFE_KEY.test(key) ? dottedPath(path, key) : quotedPath(path, key);
+}
+
+function dottedPath(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
+
+function quotedPath(path: string, key: string): string {
   const shown = key.length > MAX_KEY_IN_PATH ? `${key.slice(0, MAX_KEY_IN_PATH)}…` : key;
   return `${path}[${JSON.stringify(shown)}]`;
 }
@@ -66,12 +73,14 @@ export function optional(check: Check): OptionalField {
 
 /** An object with exactly the fields of `shape`; `crossCheck` then sees it typed, for rules spanning fields. */
 export function record<T>(shape: Shape<T>, crossCheck?: (value: T, path: string, context: ValidationContext) => void): Check {
-  const fields = Object.entries(shape as Record<string, RequiredField | OptionalField>);
+  // The shape's keys are known now: how each is written in a path is decided once, not per message.
+  const fields = Object.entries(shape as Record<string, RequiredField | OptionalField>)
+    .map(([key, check]) => ({ key, check, pathOf: SAFE_KEY.test(key) ? dottedPath : quotedPath }));
   return (value, path, context) => {
     if (!isPlainObject(value)) refuse(path, `must be an object, got ${kindOf(value)}`);
-    for (const [key, check] of fields) {
-      if (Object.hasOwn(value, key)) check(value[key], fieldPath(path, key), context);
-      else if (check.optional !== true) refuse(fieldPath(path, key), 'is required');
+    for (const { key, check, pathOf } of fields) {
+      if (Object.hasOwn(value, key)) check(value[key], pathOf(path, key), context);
+      else if (check.optional !== true) refuse(pathOf(path, key), 'is required');
     }
     if (context.refuseUnknownFields) {
       for (const key of Object.keys(value)) {

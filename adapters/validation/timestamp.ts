@@ -14,11 +14,12 @@ const FULL_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 export function timestampProblem(value: string): string | null {
   const parts = DATE_TIME.exec(value);
   if (parts === null) return 'must be an RFC 3339 date-time with an offset, like 2026-11-27T09:30:00+08:00';
-  const [year, month, day, hour, minute, second] = parts.slice(1, 7).map(Number) as [number, number, number, number, number, number];
-  if (!isCalendarDate(year, month, day)) return 'is not a calendar date';
-  if (hour > 23 || minute > 59 || second > 59) return 'is not a time of day';
-  const [sign, offsetHours, offsetMinutes] = [parts[7], Number(parts[8]), Number(parts[9])];
+  if (!isCalendarDate(Number(parts[1]), Number(parts[2]), Number(parts[3]))) return 'is not a calendar date';
+  if (Number(parts[4]) > 23 || Number(parts[5]) > 59 || Number(parts[6]) > 59) return 'is not a time of day';
+  const sign = parts[7];
   if (sign === undefined) return null;
+  const offsetHours = Number(parts[8]);
+  const offsetMinutes = Number(parts[9]);
   if (offsetHours > 23 || offsetMinutes > 59) return 'has an impossible offset';
   if (sign === '-' && offsetHours === 0 && offsetMinutes === 0) return 'has offset -00:00 (unknown offset); state the real one';
   return null;
