@@ -43,6 +43,8 @@ interface RegionTrust {
   readonly crls: Map<string, { thisUpdate: number; serials: Set<string> }>;
   /** Keyed by kid and x5c; emptied on every change to the region. */
   readonly resolved: Map<string, ResolvedSigner>;
+  /** The anchors as PEM text, made on first use and dropped when the anchors change (anchorPems). */
+  pems: readonly string[] | undefined;
 }
 
 /** Leaf, intermediates and anchor; deeper partner PKIs are not expected in XR/1. */
@@ -61,6 +63,7 @@ export class TrustStore {
     trust.anchors.clear();
     for (const facts of certificates) trust.anchors.set(facts.kid, facts);
     trust.resolved.clear();
+    trust.pems = undefined;
     return certificates.map(anchorInfo);
   }
 
@@ -70,6 +73,7 @@ export class TrustStore {
     const trust = this.#trustFor(region);
     for (const facts of certificates) trust.anchors.set(facts.kid, facts);
     trust.resolved.clear();
+    trust.pems = undefined;
     return certificates.map(anchorInfo);
   }
 
@@ -108,6 +112,14 @@ export class TrustStore {
   anchorCertificates(region?: string): X509Certificate[] {
     const regions = region === undefined ? [...this.#regions.values()] : [this.#regions.get(region)];
     return regions.flatMap((trust) => [...(trust?.anchors.values() ?? [])].map((facts) => facts.cert));
+  }
+
+  /** One region's anchors as PEM text (TLS to that partner: gateway/tls/partner-client-tls.ts), made once per change. */
+  anchorPems(region: string): readonly string[] {
+    const trust = this.#regions.get(region);
+    if (trust === undefined) return [];
+    trust.pems ??= [...trust.anchors.values()].map((facts) => facts.cert.toString());
+    return trust.pems;
   }
 
   listAnchors(region: string): AnchorInfo[] {
@@ -152,7 +164,7 @@ export class TrustStore {
     if (!REGION_CODE.test(region)) throw new XrError('XR_BAD_REQUEST', 'region must be a 6-digit region code');
     let trust = this.#regions.get(region);
     if (trust === undefined) {
-      trust = { anchors: new Map(), revokedKids: new Set(), revokedSerials: new Set(), crls: new Map(), resolved: new Map() };
+      trust = { anchors: new Map(), revokedKids: new Set(), revokedSerials: new Set(), crls: new Map(), resolved: new Map(), pems: undefined };
       this.#regions.set(region, trust);
     }
     return trust;

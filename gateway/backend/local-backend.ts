@@ -1,12 +1,10 @@
 /**
  * PROTOCOL §4: the gateway → Huzhou's local backend. Plain HTTP inside Huzhou's network, canonical JSON,
- * the sender and message id in headers. got with an explicit timeout and no retries (got retries nothing
- * useful for POST by default; a retried forward could apply an application twice).
+ * the sender and message id in headers. The gateway's HTTP client (http/client.ts) with an explicit timeout
+ * and no retries (a retried forward could apply an application twice).
  */
-import http from 'node:http';
-import https from 'node:https';
-import got, { type Got } from 'got';
 import type { CanonicalDocument } from '../../adapters/canonical.ts';
+import { HttpClient, type HttpResponse } from '../http/client.ts';
 import { XrError } from '../protocol/errors.ts';
 import type { MessageType } from '../protocol/messages.ts';
 
@@ -36,29 +34,28 @@ function explanationOf(raw: Buffer): string {
 }
 
 export function httpLocalBackend(baseUrl: string, timeoutMs: number): LocalBackend {
-  const client: Got = got.extend({
-    prefixUrl: baseUrl,
-    timeout: { request: timeoutMs },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
-  });
+  const client = new HttpClient();
+  // A message type is appended to the base URL's path, whether or not the base ends in '/'.
+  const base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
   return {
     async forward(messageType, body, source) {
-      let response;
+      let response: HttpResponse;
       try {
-        response = await client.post(messageType, {
-          responseType: 'buffer',
+        response = await client.request({
+          method: 'POST',
+          url: new URL(messageType, base),
           body: JSON.stringify(body),
           headers: {
             'content-type': 'application/json',
             'x-xr-source-region': source.region,
             'x-xr-message-id': source.messageId,
           },
+          timeoutMs,
         });
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === 'ETIMEDOUT') throw new XrError('XR_UPSTREAM_TIMEOUT', `the local backend did not answer within ${timeoutMs} ms`, { cause: error });
+        if (code === 'ERR_RESPONSE_TOO_LARGE') throw new XrError('XR_UPSTREAM', `the local backend's answer is too large: ${(error as Error).message}`, { cause: error });
         throw new XrError('XR_UPSTREAM', `the local backend could not be reached (${code ?? 'network error'})`, { cause: error });
       }
       const status = response.statusCode;

@@ -11,18 +11,16 @@
  * circuit breaker around it sees failures (its errorFilter lets refusals pass as successes).
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import got, { type Got, type Response } from 'got';
 import type { PartnerFormat } from '../../adapters/index.ts';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { signDetached, type Signer } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
+import { HttpClient, type HttpResponse } from '../http/client.ts';
 import { isXrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, type SignatureAlgorithm } from '../protocol/messages.ts';
 import type { OutboundMessage, Partner } from '../store/store.ts';
-import { partnerHttpsOptions, type ClientIdentity } from '../tls/partner-client-tls.ts';
+import { partnerTlsOptions, type ClientIdentity } from '../tls/partner-client-tls.ts';
 import { parseRetryAfter, type AttemptOutcome } from './retry-policy.ts';
 import { verifyPartnerAnswer } from './verify-answer.ts';
 
@@ -48,7 +46,7 @@ export interface AttemptContext {
   trust(): TrustStore;
   regions: RegionTable;
   nowMs(): number;
-  http: Got;
+  http: HttpClient;
   /** Huzhou's TLS certificate (XR_TLS_*), presented to partners that require mutual TLS. */
   tlsClient?: ClientIdentity;
 }
@@ -70,14 +68,8 @@ export interface AttemptWire {
 }
 
 /** One client for every partner: keep-alive connections, no retries (the outbox retries), no redirects. */
-export function partnerHttpClient(): Got {
-  return got.extend({
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    responseType: 'buffer',
-    agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
-  });
+export function partnerHttpClient(): HttpClient {
+  return new HttpClient();
 }
 
 const MAX_DETAIL = 300;
@@ -103,25 +95,27 @@ function retry(reason: string, retryAfterMs?: number): DeliveryFailure {
   return new DeliveryFailure({ kind: 'retry', reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 }
 
-async function post(attempt: Attempt, url: URL, signature: string, context: AttemptContext): Promise<Response<Buffer>> {
+async function post(attempt: Attempt, url: URL, signature: string, context: AttemptContext): Promise<HttpResponse> {
   try {
-    return await context.http.post(url, {
+    return await context.http.request({
+      method: 'POST',
+      url,
       body: attempt.message.partnerBody,
       headers: {
         'content-type': attempt.message.contentType,
         [SIGNATURE_HEADER]: signature,
         [IDEMPOTENCY_HEADER]: attempt.message.id,
       },
-      timeout: { request: attempt.timeoutMs },
+      timeoutMs: attempt.timeoutMs,
       // An https endpoint must present a certificate chaining to a CA registered for the partner's region.
-      https: partnerHttpsOptions(context.trust(), attempt.partner.region, context.tlsClient),
+      ...(url.protocol === 'https:' ? { tls: partnerTlsOptions(context.trust(), attempt.partner.region, context.tlsClient) } : {}),
       signal: attempt.signal,
-      responseType: 'buffer',
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'ETIMEDOUT') throw retry(`XR_UPSTREAM_TIMEOUT: the partner did not answer within ${attempt.timeoutMs} ms`);
     if (code === 'ERR_ABORTED') throw retry('XR_UPSTREAM_TIMEOUT: the attempt was cancelled');
+    if (code === 'ERR_RESPONSE_TOO_LARGE') throw retry(`XR_UPSTREAM: ${describe(error)}`);
     throw retry(`XR_UPSTREAM: the partner could not be reached (${code ?? describe(error)})`);
   }
 }

@@ -4,8 +4,8 @@
  * name (Node's default check). With Huzhou's TLS identity configured, it is presented as the client
  * certificate, for partners that require mutual TLS.
  */
-import type { HttpsOptions } from 'got';
 import type { TrustStore } from '../../certs/trust-store.ts';
+import type { TlsClientOptions } from '../http/client.ts';
 
 export interface ClientIdentity {
   certificate: string;
@@ -13,13 +13,17 @@ export interface ClientIdentity {
   passphrase?: string;
 }
 
-/** got's `https` options for one partner. A region without anchors gets an empty CA list: nothing verifies (fail closed). */
-export function partnerHttpsOptions(trust: TrustStore, region: string, client?: ClientIdentity): HttpsOptions {
+/**
+ * The TLS options (node:tls names) of a request to one partner. A region without anchors gets an empty CA
+ * list: nothing verifies (fail closed). The PEM strings come from the trust store's cache, so every attempt
+ * to a region passes the same strings, and its connections share one keep-alive pool.
+ */
+export function partnerTlsOptions(trust: TrustStore, region: string, client?: ClientIdentity): TlsClientOptions {
   return {
     rejectUnauthorized: true,
-    certificateAuthority: trust.anchorCertificates(region).map((cert) => cert.toString()),
+    ca: trust.anchorPems(region),
     ...(client === undefined ? {} : {
-      certificate: client.certificate,
+      cert: client.certificate,
       key: client.key,
       ...(client.passphrase === undefined ? {} : { passphrase: client.passphrase }),
     }),

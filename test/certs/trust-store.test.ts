@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
+import { X509Certificate } from 'node:crypto';
 import { TrustStore } from '../../certs/trust-store.ts';
 import { generateKeyPair, issueCertificate, toPem } from '../../certs/issue.ts';
 import { parseSignatureHeader, signDetached, verifyDetached, type Signer } from '../../certs/jws.ts';
@@ -197,6 +198,18 @@ describe('TrustStore', () => {
       throwsCode(() => resolve(shanghai.signer), 'XR_CERT_UNTRUSTED');
       assert.ok(resolve(nanjing.signer, now, SHANGHAI));
       assert.ok(resolve(nanjing.signer, now, NANJING));
+    });
+
+    it('gives a region\'s anchors as PEM for TLS, made once and made again when they change', async () => {
+      const pems = store.anchorPems(SHANGHAI);
+      assert.deepEqual(pems.map((pem) => new X509Certificate(pem).fingerprint256), [shanghai.ca.cert.fingerprint256]);
+      assert.equal(store.anchorPems(SHANGHAI), pems, 'the same array for every attempt');
+      const { pem } = await shanghai.issueLeaf();
+      store.addAnchors(SHANGHAI, pem);
+      assert.equal(store.anchorPems(SHANGHAI).length, 2);
+      store.setAnchors(SHANGHAI, [nanjing.caPem]);
+      assert.deepEqual(store.anchorPems(SHANGHAI).map((text) => new X509Certificate(text).fingerprint256), [nanjing.ca.cert.fingerprint256]);
+      assert.deepEqual(store.anchorPems('310117'), [], 'a region without anchors trusts nothing');
     });
 
     it('forgets a region entirely with removeRegion', () => {

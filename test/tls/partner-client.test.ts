@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import got from 'got';
 import { TrustStore } from '../../certs/trust-store.ts';
-import { partnerHttpsOptions } from '../../gateway/tls/partner-client-tls.ts';
+import { HttpClient } from '../../gateway/http/client.ts';
+import { partnerTlsOptions } from '../../gateway/tls/partner-client-tls.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { makeAuthority, tlsCertificateFrom, type Authority } from '../support/keys.ts';
 import { outboundMessage, queue, watchSettlements } from '../support/outbound.ts';
@@ -76,10 +76,15 @@ describe('TLS to partners: a partner\'s server certificate must chain to the CA 
     return partner;
   }
 
+  const http = new HttpClient();
+  after(function () {
+    http.close();
+  });
+
   const call = (url: string, region: string, client?: { certPem: string; keyPem: string }) =>
-    got(`${url}/xr/v1/messages/application.submit`, {
-      method: 'POST', body: '{}', throwHttpErrors: false, retry: { limit: 0 },
-      https: partnerHttpsOptions(trust, region, client && { certificate: client.certPem, key: client.keyPem }),
+    http.request({
+      method: 'POST', url: new URL(`${url}/xr/v1/messages/application.submit`), body: '{}', timeoutMs: 10_000,
+      tls: partnerTlsOptions(trust, region, client && { certificate: client.certPem, key: client.keyPem }),
     });
 
   it('connects to a partner whose certificate its registered CA issued for that host', async function () {
