@@ -164,7 +164,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       log,
       maxBodyBytes: settings.maxBodyBytes,
       accept: { ownRegion: settings.region, directory, regions, store, nowMs, onQueued: (queued) => {
-        outbound.wake();
+        // Only the delivering process sends; the others' messages reach it through its sweep.
+        if (delivers) outbound.queued(queued.target);
         operations.onQueued(queued);
       } },
     }), settings.host, settings.localPort),

@@ -1,7 +1,7 @@
 /**
  * Huzhou's local backend for the benchmark, answering every message as test/support/backend.ts's
  * defaultReply does:
- *  - in memory (the gateway's `backend` option): no HTTP, no got, so the figures are the gateway's own;
+ *  - in memory (the gateway's `backend` option): no HTTP hop, so the figures are the gateway's own;
  *  - over HTTP, for a gateway that cannot take an injected backend (its cluster workers today): a lean
  *    node:http server that keeps nothing (the test backend records every call, which would grow).
  */

@@ -35,6 +35,8 @@ export interface BreakerView {
 }
 
 interface PartnerBreaker {
+  /** The registration it was built from: the same object is the same settings, without a fingerprint. */
+  partner: Partner;
   fingerprint: string;
   endpoint: string;
   settings: BreakerSettings;
@@ -63,13 +65,18 @@ export class PartnerBreakers {
     const registered = new Set<string>();
     for (const partner of partners) {
       registered.add(partner.region);
+      const existing = this.#breakers.get(partner.region);
+      // Called on every dispatcher pass: an unchanged registration is the same object (Directory replaces, never edits).
+      if (existing?.partner === partner) continue;
       const settings = breakerSettingsOf(partner);
       const { timeoutMs } = deliverySettingsOf(partner);
       const fingerprint = JSON.stringify([partner.endpoint, settings, timeoutMs]);
-      const existing = this.#breakers.get(partner.region);
-      if (existing?.fingerprint === fingerprint) continue;
+      if (existing?.fingerprint === fingerprint) {
+        existing.partner = partner;
+        continue;
+      }
       existing?.breaker.shutdown();
-      this.#breakers.set(partner.region, { fingerprint, endpoint: partner.endpoint, settings, breaker: this.#build(partner.region, settings, timeoutMs) });
+      this.#breakers.set(partner.region, { partner, fingerprint, endpoint: partner.endpoint, settings, breaker: this.#build(partner.region, settings, timeoutMs) });
     }
     for (const [region, entry] of this.#breakers) {
       if (registered.has(region)) continue;

@@ -6,10 +6,14 @@
  *   claim (atomic in the Store) → send (breakers.ts → send-attempt.ts) → settle (retry-policy.ts)
  *
  * No polling: the dispatcher is woken by whatever can make work possible, and otherwise sleeps on one timer
- * set for the earliest next attempt. A partner's messages wait, uncounted, while its breaker is open.
+ * set for the earliest next attempt. It remembers which partners have messages due (due-targets.ts), so a
+ * wake does not ask the Store. It claims ahead: up to perPartnerConcurrency messages beyond a partner's free
+ * send slots wait in memory (still in delivering), so a slot that frees starts the next attempt at once
+ * while the finished one is settled. A partner's messages wait, uncounted, while its breaker is open.
  * On start, messages left in delivering by a crash go back to queued: they are sent again with the same
  * X-XR-Idempotency-Key (their id), so the partner drops a copy it already has. On stop, claiming stops,
- * attempts in flight get a bounded grace to finish, and the rest are cancelled and put back in the queue.
+ * claimed messages not yet sent go back to the queue, attempts in flight get a bounded grace to finish, and
+ * the rest are cancelled and put back in the queue.
  */
 import { EventEmitter } from 'node:events';
 import CircuitBreaker from 'opossum';
@@ -18,20 +22,28 @@ import type { RegionTable } from '../../adapters/regions/index.ts';
 import type { Signer } from '../../certs/jws.ts';
 import type { ClientIdentity } from '../tls/partner-client-tls.ts';
 import type { Directory } from '../directory.ts';
+import type { HttpClient } from '../http/client.ts';
 import { XrError } from '../protocol/errors.ts';
-import type { SignatureAlgorithm } from '../protocol/messages.ts';
+import type { MessageType, SignatureAlgorithm } from '../protocol/messages.ts';
 import type { DeliverySettings, OutboundMessage, OutboundStatus, OutboundSummary, Partner, Store } from '../store/store.ts';
 import { BREAKER_OVERRIDES, PartnerBreakers, type BreakerOverride, type BreakerState, type BreakerView } from './breakers.ts';
 import type { Clock } from './clock.ts';
 import { DEFAULT_DELIVERY, deliverySettingsOf } from './delivery-settings.ts';
+import { DueTargets } from './due-targets.ts';
 import { partnerBodyOf } from './partner-body.ts';
 import { settlementOf, type AttemptOutcome } from './retry-policy.ts';
 import { DeliveryFailure, partnerHttpClient, sendAttempt, type Attempt, type AttemptWire, type Delivered } from './send-attempt.ts';
 
 export interface DispatcherTuning {
-  /** Attempts in flight at once, all partners together. */
+  /**
+   * Messages held at once, all partners together: being sent, being settled, or claimed and next in line for
+   * a send slot. Bounds the memory their bodies take.
+   */
   concurrency: number;
-  /** Attempts in flight at once to one partner: a partner that hangs cannot take every slot. */
+  /**
+   * Attempts in flight at once to one partner (its send slots): a partner that hangs cannot take every
+   * slot. As many again are claimed ahead while its breaker is closed.
+   */
   perPartnerConcurrency: number;
   /** On stop, how long attempts in flight may take to finish before they are cancelled and requeued. */
   shutdownGraceMs: number;
@@ -62,9 +74,24 @@ export interface DispatcherDeps {
   random?(): number;
 }
 
+/** A settled attempt, with what the audit trail records of its message (no need to read it back). */
+export interface SettledAttempt {
+  id: string;
+  target: string;
+  messageType: MessageType;
+  status: OutboundStatus;
+  attempts: number;
+  lastError: string | null;
+  /** The partner's answer's status, when delivered. */
+  receiptStatus: number | undefined;
+  partnerBody: Buffer;
+  canonical: string;
+  wire: AttemptWire;
+}
+
 export interface DispatcherEvents {
   attempt: [{ id: string; target: string; attempt: number }];
-  settled: [{ id: string; target: string; status: OutboundStatus; attempts: number; lastError: string | null; wire: AttemptWire }];
+  settled: [SettledAttempt];
   released: [{ id: string; target: string }];
   breaker: [{ partner: string; state: BreakerState }];
 }
@@ -83,10 +110,19 @@ export class DeliveryDispatcher {
   readonly #deps: DispatcherDeps;
   readonly #tuning: DispatcherTuning;
   readonly #breakers: PartnerBreakers;
+  readonly #http: HttpClient | undefined;
+  /** Attempts being sent or settled. */
   readonly #flights = new Map<string, Flight>();
+  /** Claimed messages next in line for one of their partner's send slots, oldest due first. */
+  readonly #ready = new Map<string, OutboundMessage[]>();
+  #readyCount = 0;
+  readonly #due = new DueTargets();
   readonly #send: (attempt: Attempt) => Promise<Delivered>;
   #pumping: Promise<void> | undefined;
   #wokenWhilePumping = false;
+  /** Read from the Store which partners have queued messages before the next pass. */
+  #reseed = false;
+  #seededAtMs = Number.NEGATIVE_INFINITY;
   #cancelTimer: (() => void) | undefined;
   #stopping = false;
 
@@ -98,20 +134,25 @@ export class DeliveryDispatcher {
       onChange: (partner, state) => {
         deps.log.info({ partner, state }, 'circuit breaker changed');
         this.events.emit('breaker', { partner, state });
-        this.wake();
+        this.#pass();
       },
     });
-    const http = partnerHttpClient();
-    this.#send = deps.send ?? ((attempt) => sendAttempt(attempt, {
-      ownRegion: deps.ownRegion,
-      algorithms: deps.algorithms,
-      signer: deps.signer,
-      trust: () => deps.directory.trust,
-      regions: deps.regions,
-      nowMs: () => deps.clock.nowMs(),
-      http,
-      tlsClient: deps.tlsClient,
-    }));
+    if (deps.send) {
+      this.#send = deps.send;
+    } else {
+      const http = partnerHttpClient();
+      this.#http = http;
+      this.#send = (attempt) => sendAttempt(attempt, {
+        ownRegion: deps.ownRegion,
+        algorithms: deps.algorithms,
+        signer: deps.signer,
+        trust: () => deps.directory.trust,
+        regions: deps.regions,
+        nowMs: () => deps.clock.nowMs(),
+        http,
+        tlsClient: deps.tlsClient,
+      });
+    }
   }
 
   /** Crash recovery, the operators' breaker overrides, then the first look for work. */
@@ -126,8 +167,23 @@ export class DeliveryDispatcher {
     this.wake();
   }
 
-  /** Look for work now (coalesced: a wake during a pass makes one more pass). */
+  /**
+   * Look for work now, reading from the Store which partners have queued messages: for a change the
+   * dispatcher was not told of (messages queued by another process or tool).
+   */
   wake(): void {
+    this.#reseed = true;
+    this.#pass();
+  }
+
+  /** A message for `target` was committed to the outbox, due now: it is sent without asking the Store what is queued. */
+  queued(target: string): void {
+    this.#due.note(target, this.#deps.clock.nowMs());
+    this.#pass();
+  }
+
+  /** One more pass over what is due (coalesced: a request during a pass makes one more pass). */
+  #pass(): void {
     if (this.#stopping) return;
     if (this.#pumping) {
       this.#wokenWhilePumping = true;
@@ -139,7 +195,7 @@ export class DeliveryDispatcher {
         this.#pumping = undefined;
         if (this.#wokenWhilePumping) {
           this.#wokenWhilePumping = false;
-          this.wake();
+          this.#pass();
         }
       });
   }
@@ -147,33 +203,81 @@ export class DeliveryDispatcher {
   async #pump(): Promise<void> {
     const { store, directory, clock } = this.#deps;
     this.#breakers.sync(directory.allPartners());
+    // In a cluster, the sweep: other workers queue messages this one is not told of.
+    const { sweepMs } = this.#tuning;
+    if (this.#reseed || (sweepMs !== undefined && clock.nowMs() - this.#seededAtMs >= sweepMs)) {
+      this.#reseed = false;
+      this.#seededAtMs = clock.nowMs();
+      await this.#due.seed(() => store.outboxQueuedTargets());
+    }
+    await this.#tendReady();
     let claimedAny = false;
-    let nextDue = Number.POSITIVE_INFINITY;
     const now = clock.nowMs();
-    for (const { target, nextAttemptAtMs } of await store.outboxQueuedTargets()) {
-      const free = this.#tuning.concurrency - this.#flights.size;
+    for (const target of this.#due.dueAt(now).due) {
+      const free = this.#tuning.concurrency - this.#flights.size - this.#readyCount;
       if (this.#stopping || free <= 0) break;
-      if (nextAttemptAtMs > now) {
-        nextDue = Math.min(nextDue, nextAttemptAtMs);
-        continue;
-      }
-      const partner = directory.partner(target);
-      if (!partner) {
+      if (!directory.partner(target)) {
         await this.#failUnregistered(target, now);
         claimedAny = true;
         continue;
       }
-      // No room: an open breaker wakes us when it half-opens, a busy partner when an attempt settles.
-      const room = Math.min(free, this.#breakers.room(target));
+      // No room: an open breaker wakes us when it half-opens, a busy partner when an attempt ends.
+      const room = Math.min(free, this.#claimRoom(target));
       if (room <= 0) continue;
-      for (const message of await store.outboxClaim(target, now, room)) {
-        claimedAny = true;
-        this.#launch(message, partner);
-      }
+      const claimed = await store.outboxClaim(target, now, room);
+      // Fewer than asked: nothing more is due now, and only the Store knows when the next one is.
+      if (claimed.length < room) await this.#due.refresh(target, () => store.outboxNextDue(target));
+      if (claimed.length === 0) continue;
+      claimedAny = true;
+      this.#ready.set(target, [...(this.#ready.get(target) ?? []), ...claimed]);
+      this.#readyCount += claimed.length;
+      this.#startReady(target);
     }
     // After claiming, a partner's next message may be due later: one more pass sees its time.
     if (claimedAny) this.#wokenWhilePumping = true;
-    else this.#scheduleAt(nextDue);
+    else this.#scheduleAt(this.#due.dueAt(now).nextMs);
+  }
+
+  /**
+   * How many more messages to claim for `target`: enough for its free send slots, and while its breaker is
+   * closed as many again to wait next in line. Open: none; half-open: the one trial.
+   */
+  #claimRoom(target: string): number {
+    const ahead = this.#breakers.state(target) === 'closed' ? this.#tuning.perPartnerConcurrency : 0;
+    return this.#breakers.room(target) + ahead - (this.#ready.get(target)?.length ?? 0);
+  }
+
+  /** Starts attempts for claimed messages of `target` while it has free send slots. */
+  #startReady(target: string): void {
+    const ready = this.#ready.get(target);
+    const partner = this.#deps.directory.partner(target);
+    if (!ready || !partner || this.#stopping) return;
+    const starting = ready.splice(0, this.#breakers.room(target));
+    this.#readyCount -= starting.length;
+    if (ready.length === 0) this.#ready.delete(target);
+    for (const message of starting) this.#launch(message, partner);
+  }
+
+  /** Claimed messages that cannot go now: back to the queue if the breaker opened, failed if the partner is gone. */
+  async #tendReady(): Promise<void> {
+    const now = this.#deps.clock.nowMs();
+    for (const target of [...this.#ready.keys()]) {
+      const state = this.#breakers.state(target);
+      if (state === undefined) {
+        for (const message of this.#takeReady(target)) await this.#settle(message, unregistered(target), DEFAULT_DELIVERY);
+      } else if (state === 'open') {
+        await this.#releaseAll(this.#takeReady(target), now);
+      } else {
+        this.#startReady(target);
+      }
+    }
+  }
+
+  #takeReady(target: string): OutboundMessage[] {
+    const ready = this.#ready.get(target) ?? [];
+    this.#ready.delete(target);
+    this.#readyCount -= ready.length;
+    return ready;
   }
 
   #scheduleAt(dueMs: number): void {
@@ -185,16 +289,16 @@ export class DeliveryDispatcher {
     if (this.#stopping || !Number.isFinite(wakeAt)) return;
     this.#cancelTimer = this.#deps.clock.setTimer(wakeAt - now, () => {
       this.#cancelTimer = undefined;
-      this.wake();
+      this.#pass();
     });
   }
 
   /** A partner removed from the registry: its queued messages cannot go anywhere. An operator may requeue them. */
   async #failUnregistered(target: string, now: number): Promise<void> {
     const { store } = this.#deps;
-    for (const message of await store.outboxClaim(target, now, 100)) {
-      await this.#settle(message, { kind: 'refused', reason: `XR_PARTNER_UNKNOWN: ${target} is no longer a registered partner` }, DEFAULT_DELIVERY);
-    }
+    const claimed = await store.outboxClaim(target, now, 100);
+    if (claimed.length < 100) await this.#due.refresh(target, () => store.outboxNextDue(target));
+    for (const message of claimed) await this.#settle(message, unregistered(target), DEFAULT_DELIVERY);
   }
 
   #launch(message: OutboundMessage, partner: Partner): void {
@@ -204,7 +308,7 @@ export class DeliveryDispatcher {
       .catch((error: unknown) => this.#deps.log.error({ err: error, id: message.id }, 'delivery bookkeeping failed'))
       .finally(() => {
         this.#flights.delete(message.id);
-        this.wake();
+        this.#pass();
       });
   }
 
@@ -223,11 +327,15 @@ export class DeliveryDispatcher {
         },
       });
     } catch (error) {
-      if (flight.cancelled) return this.#release(message);
-      const notSent = this.#notSent(error);
-      if (notSent) return this.#release(message);
+      if (flight.cancelled || this.#notSent(error)) {
+        this.#startReady(partner.region);
+        return this.#release(message);
+      }
       outcome = this.#failureOutcome(error, delivery);
     }
+    // The send slot is free: the next claimed message goes out while this one is settled.
+    this.#startReady(partner.region);
+    this.#pass();
     await this.#settle(message, outcome, delivery, wire);
   }
 
@@ -255,18 +363,39 @@ export class DeliveryDispatcher {
       log.warn({ id: message.id }, 'an attempt ended on a message that was no longer in delivering');
       return;
     }
+    if (settlement.status === 'queued') this.#due.note(message.target, settlement.nextAttemptAtMs);
     const attempts = message.attempts + 1;
     const lastError = settlement.lastError ?? null;
     const fields = { id: message.id, target: message.target, messageType: message.messageType, attempts };
     if (settlement.status === 'delivered') log.info({ ...fields, status: settlement.receipt.status }, 'message delivered');
     else if (settlement.status === 'queued') log.warn({ ...fields, lastError, nextAttemptAt: new Date(settlement.nextAttemptAtMs).toISOString() }, 'delivery attempt failed, will retry');
     else log.error({ ...fields, status: settlement.status, lastError }, `message ${settlement.status}`);
-    this.events.emit('settled', { id: message.id, target: message.target, status: settlement.status, attempts, lastError, wire });
+    this.events.emit('settled', {
+      id: message.id,
+      target: message.target,
+      messageType: message.messageType,
+      status: settlement.status,
+      attempts,
+      lastError,
+      receiptStatus: settlement.status === 'delivered' ? settlement.receipt.status : undefined,
+      partnerBody: message.partnerBody,
+      canonical: message.canonical,
+      wire,
+    });
   }
 
+  /** Back to the queue, uncounted: an attempt that never went out, or was cancelled on stop. */
   async #release(message: OutboundMessage): Promise<void> {
-    await this.#deps.store.outboxRelease([message.id], this.#deps.clock.nowMs());
-    this.events.emit('released', { id: message.id, target: message.target });
+    await this.#releaseAll([message], this.#deps.clock.nowMs());
+  }
+
+  async #releaseAll(messages: readonly OutboundMessage[], now: number): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#deps.store.outboxRelease(messages.map((message) => message.id), now);
+    for (const message of messages) {
+      this.#due.note(message.target, now);
+      this.events.emit('released', { id: message.id, target: message.target });
+    }
   }
 
   /** Whether every attempt in flight has ended within `withinMs`. */
@@ -313,15 +442,20 @@ export class DeliveryDispatcher {
     const body = await partnerBodyOf(directory, partner, message.messageType, JSON.parse(message.canonical) as object);
     const requeued = await store.outboxRequeue(id, clock.nowMs(), body);
     if (!requeued) throw new XrError('XR_BAD_REQUEST', `message ${id} changed meanwhile; look again`);
-    this.wake();
+    this.#due.note(requeued.target, requeued.nextAttemptAtMs);
+    this.#pass();
     return requeued;
   }
 
-  /** Stops claiming; waits up to the grace for attempts in flight, then cancels and requeues the rest. */
+  /**
+   * Stops claiming and puts claimed messages not yet sent back in the queue; waits up to the grace for
+   * attempts in flight, then cancels and requeues the rest.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#cancelTimer?.();
     await this.#pumping;
+    await this.#releaseAll([...this.#ready.keys()].flatMap((target) => this.#takeReady(target)), this.#deps.clock.nowMs());
     if (!(await this.#flightsDone(this.#tuning.shutdownGraceMs))) {
       this.#deps.log.warn({ inFlight: this.#flights.size }, 'delivery attempts still running at shutdown are cancelled and requeued');
       for (const flight of this.#flights.values()) {
@@ -334,5 +468,10 @@ export class DeliveryDispatcher {
       }
     }
     this.#breakers.shutdown();
+    this.#http?.close();
   }
+}
+
+function unregistered(target: string): AttemptOutcome {
+  return { kind: 'refused', reason: `XR_PARTNER_UNKNOWN: ${target} is no longer a registered partner` };
 }

@@ -19,8 +19,7 @@ function statement(sql) {
   return found;
 }
 
-// One statement's failure (a constraint) is its own outcome; the others in the batch still commit.
-const runBatch = db.transaction((writes) => writes.map((write) => {
+function run(write) {
   try {
     const prepared = statement(write.sql);
     if (write.rows) return { changes: 0, rows: prepared.all(...write.params) };
@@ -28,11 +27,22 @@ const runBatch = db.transaction((writes) => writes.map((write) => {
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
+}
+
+// One statement's failure (a constraint) is its own outcome; the others in the batch still commit. An early
+// write (a claim a crash may undo) is answered as soon as it has run, before the commit.
+const runBatch = db.transaction((batch) => batch.writes.map((write, index) => {
+  const outcome = run(write);
+  if (write.early) {
+    parentPort.postMessage({ id: batch.id, early: index, outcome });
+    return { changes: 0 };
+  }
+  return outcome;
 }));
 
 parentPort.on('message', (batch) => {
   try {
-    parentPort.postMessage({ id: batch.id, outcomes: runBatch(batch.writes) });
+    parentPort.postMessage({ id: batch.id, outcomes: runBatch(batch) });
   } catch (error) {
     parentPort.postMessage({ id: batch.id, failure: error instanceof Error ? error.message : String(error) });
   }

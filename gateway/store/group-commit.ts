@@ -5,6 +5,10 @@
  * thread holds its own connection; writes queue up while a batch is being committed and go together in the
  * next transaction. A caller's promise resolves only after its batch is on disk, so anything acknowledged
  * is still durable before the acknowledgement.
+ *
+ * One kind of write may skip that wait (allUncommitted): a change that a crash may undo without harm, such
+ * as claiming outbox messages for delivery (a restart puts whatever is in delivering back in the queue).
+ * Its caller gets the rows as soon as the statement has run; the batch commits as usual after.
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
@@ -16,6 +20,8 @@ export interface Write {
   params: SqlValue[];
   /** Return the rows (an UPDATE … RETURNING) rather than the count of changes. */
   rows?: boolean;
+  /** Answer as soon as the statement has run, before the batch is committed (allUncommitted). */
+  early?: boolean;
 }
 
 export interface WriteBatch {
@@ -29,15 +35,26 @@ interface Queued {
   write: Write;
   resolve(outcome: { changes: number; rows?: unknown[] }): void;
   reject(error: Error): void;
+  /** Set once an early write has been answered: the batch's final reply leaves it alone. */
+  answered?: boolean;
 }
+
+/** The writer thread's replies: one per batch, after its commit, and one per early write before that. */
+type Reply = { id: number; outcomes?: WriteOutcome[]; failure?: string } | { id: number; early: number; outcome: WriteOutcome };
 
 /** Caps one transaction, so one huge burst does not hold the write lock for long. */
 const MAX_BATCH = 512;
 
-/** Where the Store's request-path writes go: both kinds commit before they resolve. */
+/** Where the Store's request-path writes go: run and all commit before they resolve. */
 export interface DurableWriter {
   run(sql: string, params: SqlValue[]): Promise<number>;
   all<Row>(sql: string, params: SqlValue[]): Promise<Row[]>;
+  /**
+   * Like all, but resolves as soon as the statement has run, before its batch is committed: only for a
+   * change a crash may undo without harm. Writes issued after it resolves go into later batches, so they
+   * see its change; if its batch failed to commit, the change is simply not there.
+   */
+  allUncommitted<Row>(sql: string, params: SqlValue[]): Promise<Row[]>;
   close(): Promise<void>;
 }
 
@@ -67,6 +84,10 @@ export class InlineWriter implements DurableWriter {
     return this.statement(sql).all(...params) as Row[];
   }
 
+  async allUncommitted<Row>(sql: string, params: SqlValue[]): Promise<Row[]> {
+    return this.all<Row>(sql, params);
+  }
+
   async close(): Promise<void> {}
 }
 
@@ -80,7 +101,7 @@ export class GroupCommitWriter implements DurableWriter {
   constructor(file: string) {
     this.worker = new Worker(new URL('./group-commit-worker.mjs', import.meta.url), { workerData: { file } });
     this.worker.unref();
-    this.worker.on('message', (reply: { id: number; outcomes?: WriteOutcome[]; failure?: string }) => this.settle(reply));
+    this.worker.on('message', (reply: Reply) => ('early' in reply ? this.answerEarly(reply.early, reply.outcome) : this.settle(reply)));
     this.worker.on('error', (error) => this.failAll(error));
   }
 
@@ -91,11 +112,12 @@ export class GroupCommitWriter implements DurableWriter {
 
   /** Runs one statement that returns rows (UPDATE … RETURNING) durably; resolves with the rows. */
   async all<Row>(sql: string, params: SqlValue[]): Promise<Row[]> {
-    const rows = (await this.enqueue({ sql, params, rows: true })).rows ?? [];
-    // A BLOB crosses the thread boundary as a Uint8Array (structured clone): give callers their Buffer back.
-    return rows.map((row) => Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([column, value]) => [
-      column, value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value,
-    ]))) as Row[];
+    return withBuffers<Row>((await this.enqueue({ sql, params, rows: true })).rows ?? []);
+  }
+
+  /** Runs one statement that returns rows in the next batch; resolves with them before the batch commits. */
+  async allUncommitted<Row>(sql: string, params: SqlValue[]): Promise<Row[]> {
+    return withBuffers<Row>((await this.enqueue({ sql, params, rows: true, early: true })).rows ?? []);
   }
 
   private enqueue(write: Write): Promise<{ changes: number; rows?: unknown[] }> {
@@ -115,10 +137,19 @@ export class GroupCommitWriter implements DurableWriter {
     this.worker.postMessage({ id: (this.nextId += 1), writes: batch.map((q) => q.write) } satisfies WriteBatch);
   }
 
+  private answerEarly(index: number, outcome: WriteOutcome): void {
+    const queued = this.inFlight?.[index];
+    if (!queued) return;
+    queued.answered = true;
+    if ('changes' in outcome) queued.resolve(outcome);
+    else queued.reject(new Error(outcome.error));
+  }
+
   private settle(reply: { outcomes?: WriteOutcome[]; failure?: string }): void {
     const batch = this.inFlight ?? [];
     this.inFlight = undefined;
     batch.forEach((queued, index) => {
+      if (queued.answered) return;
       const outcome = reply.outcomes?.[index];
       if (outcome && 'changes' in outcome) queued.resolve(outcome);
       else queued.reject(new Error(outcome?.error ?? reply.failure ?? 'write failed'));
@@ -128,7 +159,7 @@ export class GroupCommitWriter implements DurableWriter {
   }
 
   private failAll(error: Error): void {
-    for (const queued of [...(this.inFlight ?? []), ...this.queue]) queued.reject(error);
+    for (const queued of [...(this.inFlight ?? []), ...this.queue]) if (!queued.answered) queued.reject(error);
     this.inFlight = undefined;
     this.queue = [];
   }
@@ -141,4 +172,11 @@ export class GroupCommitWriter implements DurableWriter {
     }
     await this.worker.terminate();
   }
+}
+
+/** A BLOB crosses the thread boundary as a Uint8Array (structured clone): give callers their Buffer back. */
+function withBuffers<Row>(rows: unknown[]): Row[] {
+  return rows.map((row) => Object.fromEntries(Object.entries(row as Record<string, unknown>).map(([column, value]) => [
+    column, value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value,
+  ]))) as Row[];
 }

@@ -106,6 +106,7 @@ const HOT_WRITES = {
         RETURNING *`,
   outboxSettle: `UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
         receipt = ?, updated_at = ? WHERE id = ? AND status = 'delivering'`,
+  outboxReleaseOne: "UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'delivering'",
 } as const;
 
 interface FormatRow { name: string; version: number; document: string; saved_at: string }
@@ -189,7 +190,6 @@ export class SqliteStore implements Store {
       insertFormat: db.prepare('INSERT INTO formats (name, version, document, saved_at) VALUES (?, ?, ?, ?)'),
       outboxByKey: db.prepare<[string], OutboxSummaryRow & { request_digest: string | null }>(`SELECT ${OUTBOX_SUMMARY_COLUMNS}, request_digest FROM outbox WHERE idempotency_key = ?`),
       outboxGet: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
-      outboxSummary: db.prepare<[string], OutboxSummaryRow>(`SELECT ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE id = ?`),
       outboxList: db.prepare<[{ status: string | null; target: string | null; limit: number }], OutboxSummaryRow>(`SELECT
         ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE (@status IS NULL OR status = @status) AND (@target IS NULL OR target = @target)
         ORDER BY seq DESC LIMIT @limit`),
@@ -197,9 +197,9 @@ export class SqliteStore implements Store {
       outboxOldestPending: db.prepare<[], { oldest: number | null }>("SELECT MIN(created_at) AS oldest FROM outbox WHERE status IN ('queued', 'delivering')"),
       outboxQueuedTargets: db.prepare<[], { target: string; next: number }>(`SELECT target, MIN(next_attempt_at) AS next FROM outbox
         WHERE status = 'queued' GROUP BY target ORDER BY next`),
-      // One statement, so the choice and the change are atomic: no second claimer can take the same rows.
+      // One step down the outbox_due index, however long the queue.
+      outboxNextDue: db.prepare<[string], { next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE status = 'queued' AND target = ?"),
       outboxReleaseAll: db.prepare("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'delivering'"),
-      outboxReleaseOne: db.prepare("UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'delivering'"),
       outboxRequeue: db.prepare<[{ id: string; now: number; body: Buffer | null; contentType: string | null }], OutboxSummaryRow>(`UPDATE
         outbox SET status = 'queued', attempts = 0, next_attempt_at = @now, partner_body = COALESCE(@body, partner_body),
           content_type = COALESCE(@contentType, content_type), updated_at = @now
@@ -355,7 +355,16 @@ export class SqliteStore implements Store {
       message.id, message.target, message.messageType, message.canonical, message.partnerBody, message.contentType,
       idempotency?.key ?? null, idempotency?.requestDigest ?? null, message.nowMs, message.nowMs, message.nowMs,
     ]);
-    if (inserted > 0) return { outcome: 'created', message: outboxSummaryFromRow(this.statements.outboxSummary.get(message.id)!) };
+    if (inserted > 0) {
+      // What was just inserted, without reading it back.
+      return {
+        outcome: 'created',
+        message: {
+          id: message.id, target: message.target, messageType: message.messageType, status: 'queued', attempts: 0,
+          nextAttemptAtMs: message.nowMs, lastError: null, receipt: null, createdAtMs: message.nowMs, updatedAtMs: message.nowMs,
+        },
+      };
+    }
     const existing = this.statements.outboxByKey.get(idempotency!.key)!;
     const outcome = existing.request_digest === idempotency!.requestDigest ? 'duplicate' : 'key-reused';
     return { outcome, message: outboxSummaryFromRow(existing) };
@@ -384,9 +393,15 @@ export class SqliteStore implements Store {
     return this.statements.outboxQueuedTargets.all().map((row) => ({ target: row.target, nextAttemptAtMs: row.next }));
   }
 
+  async outboxNextDue(target: string): Promise<number | undefined> {
+    return this.statements.outboxNextDue.get(target)?.next ?? undefined;
+  }
+
   async outboxClaim(target: string, nowMs: number, limit: number): Promise<OutboundMessage[]> {
+    // Not waiting for the commit: a claim lost in a crash leaves the messages queued, and a restart requeues
+    // whatever is in delivering anyway. A settlement comes in a later batch, after this one has committed.
     // RETURNING gives no order: sort as the sub-select chose.
-    const rows = await this.writer.all<OutboxRow>(HOT_WRITES.outboxClaim, [nowMs, target, nowMs, limit]);
+    const rows = await this.writer.allUncommitted<OutboxRow>(HOT_WRITES.outboxClaim, [nowMs, target, nowMs, limit]);
     return rows.sort((a, b) => a.next_attempt_at - b.next_attempt_at || a.seq - b.seq).map(outboxMessageFromRow);
   }
 
@@ -399,7 +414,9 @@ export class SqliteStore implements Store {
 
   async outboxRelease(ids: readonly string[] | 'all', nowMs: number): Promise<number> {
     if (ids === 'all') return this.statements.outboxReleaseAll.run(nowMs).changes;
-    return this.db.transaction(() => ids.reduce((n, id) => n + this.statements.outboxReleaseOne.run(nowMs, id).changes, 0))();
+    // Through the writer thread, in one batch: after the claims before it, and without an fsync on this thread.
+    const changes = await Promise.all(ids.map((id) => this.writer.run(HOT_WRITES.outboxReleaseOne, [nowMs, id])));
+    return changes.reduce((sum, n) => sum + n, 0);
   }
 
   async outboxRequeue(id: string, nowMs: number, body?: { partnerBody: Buffer; contentType: string }): Promise<OutboundSummary | undefined> {

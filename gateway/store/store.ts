@@ -241,9 +241,13 @@ export interface Store {
   outboxOldestPendingMs(): Promise<number | undefined>;
   /** Every target with queued messages, with the earliest nextAttemptAtMs among them. */
   outboxQueuedTargets(): Promise<Array<{ target: string; nextAttemptAtMs: number }>>;
+  /** The earliest nextAttemptAtMs among the target's queued messages; undefined if it has none. */
+  outboxNextDue(target: string): Promise<number | undefined>;
   /**
    * Atomically moves up to `limit` queued messages of `target` that are due at `nowMs` to delivering and
-   * returns them, oldest due first. Two callers never receive the same message.
+   * returns them, oldest due first. Two callers never receive the same message. The claim need not be
+   * durable when it resolves (a crash may undo it: the messages are then simply still queued), but anything
+   * written after it resolves sees it.
    */
   outboxClaim(target: string, nowMs: number, limit: number): Promise<OutboundMessage[]>;
   /** Ends the attempt on a message in delivering; false if it was not in delivering. */

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GroupCommitWriter } from '../../gateway/store/group-commit.ts';
 import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
 import type { NewOutboundMessage } from '../../gateway/store/store.ts';
 
@@ -83,6 +86,52 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
     assert.equal((await store.outboxCounts()).delivering, 3);
     assert.equal(await store.outboxRelease('all', NOW), 3);
     assert.deepEqual(await store.outboxCounts(), { queued: 3, delivering: 0, delivered: 0, failed: 0, dead: 0 });
+  });
+
+  it('answers a claim before its batch is committed, and a write made after it sees the claim', async function () {
+    const queued = await Promise.all(Array.from({ length: 3 }, () => store.outboxEnqueue(message('310000'))));
+    const writer = new GroupCommitWriter(file);
+    try {
+      // The first write goes alone; the next two wait for it and go together in one batch.
+      const first = writer.run("UPDATE outbox SET last_error = 'first' WHERE id = ?", [queued[0]!.message.id]);
+      const answered: string[] = [];
+      const durable = writer.run("UPDATE outbox SET last_error = 'second' WHERE id = ?", [queued[1]!.message.id]).then(() => answered.push('durable write'));
+      const claim = writer.allUncommitted<{ id: string }>("UPDATE outbox SET status = 'delivering' WHERE target = ? RETURNING id", ['310000'])
+        .then((rows) => { answered.push('claim'); return rows; });
+      await Promise.all([first, durable, claim]);
+      assert.deepEqual(answered, ['claim', 'durable write'], 'the claim was answered before the commit its batch-mate waited for');
+      assert.equal((await claim).length, 3);
+    } finally {
+      await writer.close();
+    }
+    assert.equal(await store.outboxSettle(queued[2]!.message.id, { status: 'failed', lastError: 'x' }, NOW), true, 'settled: it was in delivering');
+  });
+
+  it('leaves messages claimed by a process killed at once queued after the restart, uncounted', async function () {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await store.outboxEnqueue(message('310000'))).message.id);
+    await store.close();
+    // Another process claims them and is killed the moment the claim is answered, its batch perhaps not yet on disk.
+    const script = `
+      import { SqliteStore } from ${JSON.stringify(path.resolve(import.meta.dirname, '../../gateway/store/sqlite-store.ts'))};
+      const store = new SqliteStore(${JSON.stringify(file)});
+      const claimed = await store.outboxClaim('310000', ${NOW}, 10);
+      console.log(claimed.length);
+      process.kill(process.pid, 'SIGKILL');
+    `;
+    const scriptFile = path.join(dataDir, 'claim-and-die.mjs');
+    writeFileSync(scriptFile, script);
+    const child = spawn(process.execPath, ['--import', 'tsx', scriptFile], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    const [, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    assert.equal(signal, 'SIGKILL');
+    assert.equal(output.trim(), '3', 'the claim was answered');
+
+    store = new SqliteStore(file);
+    await store.outboxRelease('all', NOW + 1);
+    const after = await Promise.all(ids.map((id) => store.outboxGet(id)));
+    assert.deepEqual(after.map((m) => [m!.status, m!.attempts]), [['queued', 0], ['queued', 0], ['queued', 0]]);
   });
 
   it('requeues only failed or dead messages, from zero attempts, with a new body when given', async function () {
