@@ -6,7 +6,9 @@
  * Settings (environment): BENCH_DURATION (s per run, default 10), BENCH_WARMUP (2), BENCH_CONNECTIONS (50),
  * BENCH_WORKERS (XR_WORKERS values, default "1"; e.g. "1,2"), BENCH_PARTNERS (100), BENCH_LOG_LEVEL (info),
  * BENCH_STEADY_RATE (1000), BENCH_FAMILIES / BENCH_LARGE_FAMILIES / BENCH_MIX_FAMILIES, BENCH_OUTBOUND_FORMAT
- * (hz-json), BENCH_PROFILE (1; 0 skips the profiles). bench/README.md says what each row measures.
+ * (hz-json), BENCH_PROFILE (1; 0 skips the profiles), BENCH_ONLY (scenario groups, e.g. "outbound": a partial
+ * run prints its table and profile summaries but leaves bench/results.md as it is). bench/README.md says what
+ * each row measures.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -53,7 +55,7 @@ for (const workers of config.workers) {
 /** Which code was measured: the commit, and how many files differed from it (read-only git commands). */
 function codeState(): string {
   try {
-    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(BENCH_DIR, '..'), encoding: 'utf8' }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: path.resolve(BENCH_DIR, '..'), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
     const changed = git('status', '--porcelain').split('\n').filter((line) => line !== '' && !line.endsWith(' bench/') && !line.includes(' bench/'));
     return `commit ${git('rev-parse', '--short', 'HEAD')}${changed.length > 0 ? ` + ${changed.length} changed or new files outside bench/ (working tree)` : ''}`;
   } catch {
@@ -87,5 +89,11 @@ const header = [
 ];
 const ordered = sideBySide(rows);
 process.stdout.write(`\n${markdownTable(ordered)}\n\n${notesList(ordered)}\n`);
-writeReport(path.join(BENCH_DIR, 'results.md'), { header, rows: ordered, profiles });
-log(`written to bench/results.md (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+if (config.only === undefined) {
+  writeReport(path.join(BENCH_DIR, 'results.md'), { header, rows: ordered, profiles });
+  log(`written to bench/results.md (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+} else {
+  // results.md holds whole runs only: a partial run's figures are printed, with their context, and nothing more.
+  process.stdout.write(`\n${header.join('\n')}\n${profiles.map((section) => `\n${section}\n`).join('')}`);
+  log(`BENCH_ONLY=${[...config.only].join(',')}: bench/results.md left as it is (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+}

@@ -4,6 +4,14 @@
  */
 import { FAMILIES, type Family } from './messages.ts';
 
+/**
+ * The suite's scenario groups, in the order they run (BENCH_ONLY picks some): the crypto floor, the idle
+ * RSS row, inbound per family (with its paired floor runs, so it runs the floor too), the steady rate, the
+ * 1 MB materials, 1 MB alongside small messages, outbound accept and delivery.
+ */
+export const SCENARIO_GROUPS = ['floor', 'idle', 'inbound', 'steady', 'large', 'mix', 'outbound'] as const;
+export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];
+
 export interface BenchConfig {
   /** Seconds per measured run (BENCH_DURATION). */
   durationS: number;
@@ -30,6 +38,11 @@ export interface BenchConfig {
   outboundFormat: Family;
   /** CPU profiles of inbound hz-json and zj-xml and of outbound, one worker (BENCH_PROFILE=0 skips). */
   profile: boolean;
+  /**
+   * The scenario groups to run (BENCH_ONLY, a comma list), or undefined for the whole suite. A partial run
+   * prints its table and leaves bench/results.md as it is: that file holds whole runs only.
+   */
+  only: ReadonlySet<ScenarioGroup> | undefined;
 }
 
 function number(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -48,6 +61,18 @@ function families(env: NodeJS.ProcessEnv, name: string, fallback: readonly Famil
     if (!(FAMILIES as readonly string[]).includes(family)) throw new Error(`${name}: ${family} is not one of ${FAMILIES.join(', ')}`);
   }
   return list as Family[];
+}
+
+function scenarioGroups(raw: string | undefined): ReadonlySet<ScenarioGroup> | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const list = raw.split(',').map((group) => group.trim()).filter(Boolean);
+  for (const group of list) {
+    if (!(SCENARIO_GROUPS as readonly string[]).includes(group)) throw new Error(`BENCH_ONLY: ${group} is not one of ${SCENARIO_GROUPS.join(', ')}`);
+  }
+  const groups = new Set(list as ScenarioGroup[]);
+  // Inbound rows are ratios to a floor run made just before each: the floor server must be up.
+  if (groups.has('inbound')) groups.add('floor');
+  return groups;
 }
 
 export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
@@ -69,5 +94,6 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv): BenchConfig {
     mixFamilies: families(env, 'BENCH_MIX_FAMILIES', ['hz-json', 'zj-xml']),
     outboundFormat: outbound[0]!,
     profile: env.BENCH_PROFILE !== '0',
+    only: scenarioGroups(env.BENCH_ONLY),
   };
 }

@@ -4,15 +4,18 @@
  *   crypto floor → gateway up, 100 partners registered → inbound per family (closed loop)
  *   → hz-json at a steady rate (open loop) → 1 MB materials per family, alone, then alongside small
  *   messages → outbound accept and delivery → (one worker) CPU profiles
+ *
+ * BENCH_ONLY runs some of these groups (config.ts, SCENARIO_GROUPS); the gateway is started only when a
+ * group needs it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { toPem } from '../../certs/issue.ts';
 import { BENCH_DIR, startChild, type ServerChild } from './child.ts';
-import type { BenchConfig } from './config.ts';
+import type { BenchConfig, ScenarioGroup } from './config.ts';
 import { loadNotes, partnerRequest, saturate, serverNotes, steady, type Observer } from './inbound.ts';
 import { closedLoop, openLoop, type LoadStats } from './load.ts';
 import { measure } from './measure.ts';
@@ -283,7 +286,10 @@ class Suite {
 
   /** A CPU profile (V8 sampling profiler in the gateway child) of one load, for the findings. */
   async profiled(gateway: ServerChild, name: string, context: string, load: () => Promise<LoadStats>): Promise<void> {
-    const file = path.join(BENCH_DIR, 'profiles', `${name}.cpuprofile`);
+    // A partial run (BENCH_ONLY) keeps its profiles apart: bench/profiles/ goes with results.md, a whole run's.
+    const directory = this.config.only === undefined ? path.join(BENCH_DIR, 'profiles') : path.join(os.tmpdir(), 'xr-bench-profiles');
+    mkdirSync(directory, { recursive: true });
+    const file = path.join(directory, `${name}.cpuprofile`);
     await gateway.ask({ type: 'profile-start', intervalMicros: 250 });
     const stats = await load();
     await gateway.ask({ type: 'profile-stop', file });
@@ -331,9 +337,13 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'xr-bench-'));
   const suite = new Suite(config, fixtures, workers, scratch);
   const children: ServerChild[] = [];
+  const runs = (group: ScenarioGroup) => config.only === undefined || config.only.has(group);
   try {
-    log(`[${workers} worker(s)] crypto floor`);
-    await suite.floor();
+    if (runs('floor')) {
+      log(`[${workers} worker(s)] crypto floor`);
+      await suite.floor();
+    }
+    if (!(['idle', 'inbound', 'steady', 'large', 'mix', 'outbound'] as const).some(runs)) return { rows: suite.rows, profiles: suite.profiles };
 
     const ports = { partner: await freePort(), local: await freePort(), admin: await freePort() };
     const gateway = await startChild('gateway.ts', {
@@ -373,32 +383,42 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
     };
 
     const firstGatewayRow = suite.rows.length;
-    suite.rows.push({
-      scenario: `gateway idle, ${fixtures.partners.length} partners registered (RSS now)`,
-      workers,
-      peakRssMb: currentRssBytes(gateway.pids) / 2 ** 20,
-      target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
-      met: currentRssBytes(gateway.pids) / 2 ** 20 <= RSS_LIMIT_MB,
-      notes: [],
-    });
+    if (runs('idle')) {
+      suite.rows.push({
+        scenario: `gateway idle, ${fixtures.partners.length} partners registered (RSS now)`,
+        workers,
+        peakRssMb: currentRssBytes(gateway.pids) / 2 ** 20,
+        target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
+        met: currentRssBytes(gateway.pids) / 2 ** 20 <= RSS_LIMIT_MB,
+        notes: [],
+      });
+    }
     const profiling = config.profile && gateway.ready.control === true;
-    log(`[${workers} worker(s)] inbound, each family, each after a paired floor run`);
-    await suite.inbound(gateway, url(ports.partner));
+    if (runs('inbound')) {
+      log(`[${workers} worker(s)] inbound, each family, each after a paired floor run`);
+      await suite.inbound(gateway, url(ports.partner));
+    }
     await suite.stopFloor();
-    log(`[${workers} worker(s)] steady ${config.steadyRate}/s`);
-    await suite.guarded('inbound hz-json at a steady rate', () => suite.steadyRate(gateway, ports.partner));
-    log(`[${workers} worker(s)] 1 MB materials`);
-    await suite.large(gateway, url(ports.partner));
-    await suite.guarded('1 MB alongside small messages', () => suite.mix(gateway, ports.partner));
-    if (profiling) {
+    if (runs('steady')) {
+      log(`[${workers} worker(s)] steady ${config.steadyRate}/s`);
+      await suite.guarded('inbound hz-json at a steady rate', () => suite.steadyRate(gateway, ports.partner));
+    }
+    if (runs('large')) {
+      log(`[${workers} worker(s)] 1 MB materials`);
+      await suite.large(gateway, url(ports.partner));
+    }
+    if (runs('mix')) await suite.guarded('1 MB alongside small messages', () => suite.mix(gateway, ports.partner));
+    if (profiling && runs('inbound')) {
       log(`[${workers} worker(s)] CPU profiles, inbound`);
       await suite.profileInbound(gateway, url(ports.partner));
     }
-    log(`[${workers} worker(s)] outbound`);
-    await suite.outbound(gateway, target);
-    if (profiling) {
-      log(`[${workers} worker(s)] CPU profile, outbound`);
-      await suite.profileOutbound(gateway, target);
+    if (runs('outbound')) {
+      log(`[${workers} worker(s)] outbound`);
+      await suite.outbound(gateway, target);
+      if (profiling) {
+        log(`[${workers} worker(s)] CPU profile, outbound`);
+        await suite.profileOutbound(gateway, target);
+      }
     }
     for (const row of suite.rows.slice(firstGatewayRow)) row.notes.push(...backendNote);
   } finally {
