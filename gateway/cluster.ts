@@ -12,8 +12,8 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Settings } from '../config/settings.ts';
 import { loadSigningIdentity } from './identity.ts';
 import { createLogger } from './log.ts';
-import { startGateway, DATABASE_FILE, type GatewayOptions, type RunningGateway } from './server.ts';
-import { SqliteStore } from './store/sqlite-store.ts';
+import type { GatewayOptions, RunningGateway } from './server.ts';
+import { DATABASE_FILE, SqliteStore } from './store/sqlite-store.ts';
 import { loadTokens } from './tokens.ts';
 import { clusterAggregator } from './cluster-metrics.ts';
 import path from 'node:path';
@@ -146,6 +146,8 @@ export async function runWorker(settings: Settings, options: Pick<GatewayOptions
   process.on('disconnect', () => process.exit(1));
 
   try {
+    // Loaded here, not at the top: the primary never serves, and need not hold the listeners' modules.
+    const { startGateway } = await import('./server.ts');
     gateway = await startGateway({
       settings,
       ...options,

@@ -7,7 +7,6 @@ import cluster from 'node:cluster';
 import { RegionTable } from '../adapters/regions/index.ts';
 import { ConfigError, loadSettings, type Settings } from '../config/settings.ts';
 import { runPrimary, runWorker } from './cluster.ts';
-import { startGateway } from './server.ts';
 
 function fail(message: string): never {
   process.stderr.write(`xr-gateway: ${message}\n`);
@@ -71,6 +70,7 @@ if (cluster.isWorker) {
   }
 } else {
   try {
+    const { startGateway } = await import('./server.ts');
     const gateway = await startGateway({ settings });
     printTokens(gateway.generatedTokens);
     process.stdout.write(`xr-gateway ${settings.region}: partner ${gateway.urls.partner}, local ${gateway.urls.local}, admin ${gateway.urls.admin}\n`);

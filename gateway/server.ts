@@ -28,11 +28,13 @@ import { partnerListener } from './partner/listener.ts';
 import type { PartnerPipelineDeps } from './partner/pipeline.ts';
 import { InboundTranslator } from './partner/translation-thread.ts';
 import { REPLAY_WINDOW_SECONDS } from './protocol/messages.ts';
-import { SqliteStore } from './store/sqlite-store.ts';
+import { DATABASE_FILE, SqliteStore } from './store/sqlite-store.ts';
 import type { Store } from './store/store.ts';
 import { loadTokens } from './tokens.ts';
 import { exposeToCluster } from './cluster-metrics.ts';
 import { loadPartnerTls } from './tls/partner-listener-tls.ts';
+
+export { DATABASE_FILE };
 
 export interface GatewayOptions {
   settings: Settings;
@@ -96,7 +98,6 @@ function close(server: http.Server): Promise<void> {
   });
 }
 
-export const DATABASE_FILE = 'gateway.sqlite';
 const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 const CLUSTER_SWEEP_MS = 250;
 

@@ -86,6 +86,9 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, target, next_attempt_at);
 `;
 
+/** The Store's file under XR_DATA_DIR (the audit trail has its own: audit/audit-store.ts). */
+export const DATABASE_FILE = 'gateway.sqlite';
+
 const OUTBOX_SUMMARY_COLUMNS = 'id, target, message_type, status, attempts, next_attempt_at, last_error, receipt, created_at, updated_at';
 
 /** Writes on the request path: they go through the group-commit writer thread (group-commit.ts). */
