@@ -3,15 +3,11 @@
  * a token or a key in the first place.
  */
 import { pino, type Logger } from 'pino';
-import { currentRequest } from './request-context.ts';
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino({
     level,
     base: { service: 'xr-gateway' },
-    // Every line written while a request is handled carries its id (request-context.ts). A fresh object:
-    // pino merges the line's fields into what mixin returns.
-    mixin: () => ({ ...currentRequest() }),
     redact: {
       paths: ['authorization', 'headers.authorization', 'req.headers.authorization', 'token', 'privateKey', 'privateKeyPem', 'passphrase', 'body', 'content'],
       censor: '[redacted]',

@@ -26,6 +26,7 @@ import { activateSigningKey, generateSigningKey, importPkcs12, installCertificat
 import { importPartnerCrl } from '../keys/partner-crl.ts';
 import { XrError } from '../protocol/errors.ts';
 import type { Store } from '../store/store.ts';
+import { requestLog } from '../request-context.ts';
 
 /** What the gateway gives the admin API for keys (server.ts). */
 export interface KeyAdmin {
@@ -89,7 +90,7 @@ export function addKeyRoutes(router: Router, deps: KeyRouteDeps): void {
     if (subject === undefined) throw new XrError('XR_BAD_REQUEST', 'subject: the distinguished name to ask the CA for, e.g. CN=XR gateway 330500,O=Huzhou,C=CN');
     const alg = optionalOf<string>(document, 'alg', 'string');
     const { key, csrPem } = await generateSigningKey(context, { subject, ...(alg === undefined ? {} : { alg }) });
-    log.info({ keyId: key.id, alg: key.alg, subject: key.subject }, 'signing key generated; CSR issued');
+    requestLog(ctx, log).info({ keyId: key.id, alg: key.alg, subject: key.subject }, 'signing key generated; CSR issued');
     ctx.status = 201;
     ctx.body = { key, csr: csrPem };
   });
@@ -102,7 +103,7 @@ export function addKeyRoutes(router: Router, deps: KeyRouteDeps): void {
     if (bundle === undefined || !BASE64.test(bundle)) throw new XrError('XR_BAD_REQUEST', 'pkcs12: the PKCS#12 file, base64');
     if (passphrase === undefined) throw new XrError('XR_BAD_REQUEST', 'passphrase: the PKCS#12 passphrase (a string, "" for none)');
     const key = await importPkcs12(context, Buffer.from(bundle, 'base64'), passphrase);
-    log.info({ keyId: key.id, kid: key.kid, subject: key.subject }, 'signing key imported from PKCS#12');
+    requestLog(ctx, log).info({ keyId: key.id, kid: key.kid, subject: key.subject }, 'signing key imported from PKCS#12');
     ctx.status = 201;
     ctx.body = key;
   });
@@ -110,7 +111,7 @@ export function addKeyRoutes(router: Router, deps: KeyRouteDeps): void {
   router.put('/admin/v1/keys/:id/certificate', change, async (ctx) => {
     const pem = await readText(ctx, BODY_LIMIT, PEM_TYPES);
     const key = await installCertificate(context, ctx.params.id!, pem);
-    log.info({ keyId: key.id, kid: key.kid, notAfter: key.certificate?.notAfter }, 'certificate installed; key ready');
+    requestLog(ctx, log).info({ keyId: key.id, kid: key.kid, notAfter: key.certificate?.notAfter }, 'certificate installed; key ready');
     ctx.body = key;
   });
 
@@ -124,7 +125,7 @@ export function addKeyRoutes(router: Router, deps: KeyRouteDeps): void {
       ...(acceptNewAnchor === undefined ? {} : { acceptNewAnchor }),
     });
     await keys.identityChanged();
-    log.info({ keyId: activation.active.id, kid: activation.active.kid, previous: activation.previous?.kid, overlapEndsAt: activation.previous?.overlapEndsAt }, 'signing key activated');
+    requestLog(ctx, log).info({ keyId: activation.active.id, kid: activation.active.kid, previous: activation.previous?.kid, overlapEndsAt: activation.previous?.overlapEndsAt }, 'signing key activated');
     ctx.body = activation;
   });
 

@@ -16,6 +16,7 @@ import { BREAKER_OVERRIDES, type BreakerOverride, type BreakerView } from '../ou
 import { statusDocument } from '../outbound/status-document.ts';
 import { XrError } from '../protocol/errors.ts';
 import { OUTBOUND_STATUSES, type OutboundStatus, type OutboundSummary, type Store } from '../store/store.ts';
+import { requestLog } from '../request-context.ts';
 
 /** What the admin API needs of the delivery side (gateway/outbound/dispatcher.ts). */
 export interface OutboundControl {
@@ -65,7 +66,7 @@ export function addOutboundRoutes(router: Router, deps: OutboundRouteDeps): void
 
   router.post('/admin/v1/outbox/:id/requeue', change, async (ctx) => {
     const message = await outbound.requeue(ctx.params.id!);
-    log.info({ id: message.id, target: message.target, admin: ctx.state.role }, 'message requeued');
+    requestLog(ctx, log).info({ id: message.id, target: message.target, admin: ctx.state.role }, 'message requeued');
     ctx.body = statusDocument(message);
   });
 
@@ -80,7 +81,7 @@ export function addOutboundRoutes(router: Router, deps: OutboundRouteDeps): void
       throw new XrError('XR_BAD_REQUEST', `state: one of ${BREAKER_OVERRIDES.join(', ')}`);
     }
     const view = await outbound.forceBreaker(region, state as BreakerOverride);
-    log.warn({ partner: region, override: state, admin: ctx.state.role }, 'circuit breaker overridden');
+    requestLog(ctx, log).warn({ partner: region, override: state, admin: ctx.state.role }, 'circuit breaker overridden');
     ctx.body = view;
   });
 }

@@ -27,6 +27,7 @@ import { addKeyRoutes, certificateWarnings, type KeyAdmin } from './key-routes.t
 import type { AdminOperations } from './operations-routes.ts';
 import { addOutboundRoutes, type OutboundControl } from './outbound-routes.ts';
 import { partnerFromDocument } from './partner-document.ts';
+import { requestLog } from '../request-context.ts';
 
 export interface AdminDeps {
   ownRegion: string;
@@ -127,7 +128,7 @@ export function adminListener(deps: AdminDeps): Koa {
     });
     await store.putPartner(partner);
     directory.setPartner(partner);
-    deps.log.info({ region, admin: ctx.state.role }, 'partner registered');
+    requestLog(ctx, deps.log).info({ region, admin: ctx.state.role }, 'partner registered');
     ctx.body = partner;
   });
 
@@ -135,7 +136,7 @@ export function adminListener(deps: AdminDeps): Koa {
     const region = regionParam(ctx.params.region);
     if (!(await store.deletePartner(region))) throw new XrError('XR_NOT_FOUND', `no partner ${region}`);
     directory.removePartner(region);
-    deps.log.info({ region }, 'partner removed');
+    requestLog(ctx, deps.log).info({ region }, 'partner removed');
     ctx.status = 204;
   });
 
@@ -156,7 +157,7 @@ export function adminListener(deps: AdminDeps): Koa {
     }));
     await store.addTrustAnchors(records);
     for (const record of records) directory.trust.addAnchors(region, record.pem);
-    deps.log.info({ region, kids: records.map((r) => r.kid) }, 'trust anchors added');
+    requestLog(ctx, deps.log).info({ region, kids: records.map((r) => r.kid) }, 'trust anchors added');
     ctx.status = 201;
     ctx.body = records.map(({ kid, subject, notAfter }) => ({ kid, subject, notAfter }));
   });
@@ -168,7 +169,7 @@ export function adminListener(deps: AdminDeps): Koa {
     const target = revocationTarget(document);
     await store.addRevocation({ region, ...target, addedAt: new Date().toISOString() });
     directory.trust.revoke(region, target);
-    deps.log.info({ region, ...target }, 'certificate revoked');
+    requestLog(ctx, deps.log).info({ region, ...target }, 'certificate revoked');
     ctx.status = 201;
     ctx.body = { region, ...target };
   });
@@ -216,7 +217,7 @@ export function adminListener(deps: AdminDeps): Koa {
     directory.formats.check(name, text);
     const version = await store.putFormat(name, text);
     directory.formats.put(name, text);
-    deps.log.info({ format: name, version: version.version }, 'format replaced');
+    requestLog(ctx, deps.log).info({ format: name, version: version.version }, 'format replaced');
     ctx.body = { name, version: version.version, savedAt: version.savedAt };
   });
 
@@ -229,7 +230,7 @@ export function adminListener(deps: AdminDeps): Koa {
     directory.formats.check(name, target.document);
     const version = await store.putFormat(name, target.document);
     directory.formats.put(name, target.document);
-    deps.log.info({ format: name, from: target.version, version: version.version }, 'format rolled back');
+    requestLog(ctx, deps.log).info({ format: name, from: target.version, version: version.version }, 'format rolled back');
     ctx.body = { name, version: version.version, restoredFrom: target.version };
   });
 

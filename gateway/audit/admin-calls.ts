@@ -8,7 +8,7 @@
  */
 import type { Context, Middleware, Next } from 'koa';
 import { bearerToken, type TokenTable } from '../http/auth.ts';
-import { currentRequest } from '../request-context.ts';
+import { requestIdOf } from '../request-context.ts';
 import { partnerNamedBy } from './admin-state.ts';
 import type { AuditLog } from './audit-log.ts';
 import { canonicalJson, type JsonValue } from './canonical-json.ts';
@@ -78,7 +78,7 @@ export function auditAdminCalls(deps: AdminCallAuditDeps): Middleware {
         partner: before?.partner ?? partnerNamedBy(ctx.path),
         who: who(ctx, deps.tokens),
         remote: ctx.ip,
-        requestId: currentRequest()?.requestId,
+        requestId: requestIdOf(ctx),
         method: ctx.method,
         path: ctx.path.slice(0, 512),
         ...(before === undefined || after === undefined ? {} : {

@@ -3,6 +3,8 @@
  * that is not an XrError is a bug; it is logged (without the request body) and answered as a bare 500.
  */
 import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { requestLog } from '../request-context.ts';
 import { XrError, isXrError } from '../protocol/errors.ts';
 
 export interface Problem {
@@ -32,14 +34,14 @@ export interface ProblemLogger {
 }
 
 /** Koa middleware for the local and admin listeners (the partner listener signs its problems: partner/listener.ts). */
-export function problemResponder(log: ProblemLogger) {
+export function problemResponder(log: Logger) {
   return async function answerProblems(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new XrError('XR_NOT_FOUND', `no such resource: ${ctx.method} ${ctx.path}`);
       if (ctx.status === 405 && ctx.body === undefined) throw new XrError('XR_BAD_REQUEST', `method ${ctx.method} not allowed on ${ctx.path}`);
     } catch (error) {
-      const xr = asXrError(error, log);
+      const xr = asXrError(error, requestLog(ctx, log));
       ctx.status = xr.status;
       ctx.set(xr.headers);
       ctx.type = PROBLEM_MEDIA_TYPE;

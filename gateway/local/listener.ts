@@ -14,7 +14,7 @@ import { problemResponder } from '../http/problem.ts';
 import { statusDocument } from '../outbound/status-document.ts';
 import { XrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, isMessageType } from '../protocol/messages.ts';
-import { requestContext } from '../request-context.ts';
+import { requestContext, requestLog } from '../request-context.ts';
 import { acceptLocalMessage, type AcceptDeps } from './accept.ts';
 
 export interface LocalListenerOptions {
@@ -41,7 +41,7 @@ export function localListener(options: LocalListenerOptions): Koa {
       document,
       idempotencyKey: ctx.get('idempotency-key') || ctx.get(IDEMPOTENCY_HEADER) || undefined,
     }, accept);
-    log.info({ id: message.id, target: message.target, messageType, replayed }, replayed ? 'local message already queued' : 'local message queued');
+    requestLog(ctx, log).info({ id: message.id, target: message.target, messageType, replayed }, replayed ? 'local message already queued' : 'local message queued');
     ctx.status = 202;
     ctx.set('location', `/local/v1/messages/${message.id}`);
     if (replayed) ctx.set('idempotent-replayed', 'true');

@@ -8,7 +8,7 @@ import { XrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, isMessageType } from '../protocol/messages.ts';
 import { PROBLEM_MEDIA_TYPE, asXrError, problemOf } from '../http/problem.ts';
 import { parseMediaType, readRawBody } from '../http/raw-body.ts';
-import { requestContext } from '../request-context.ts';
+import { requestContext, requestIdOf } from '../request-context.ts';
 import type { XrProtectedHeader } from '../../certs/jws.ts';
 import { claimedHeader, readSignature } from './verify-message.ts';
 import { handlePartnerMessage, signAnswer, type MessageFacts, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
@@ -55,7 +55,7 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
     const signature = ctx.get(SIGNATURE_HEADER) || undefined;
     const reading = readSignature(signature, deps.algorithms);
     const claimed = claimedHeader(reading);
-    const requestLog = log.child({ jti: claimed?.jti, iss: claimed?.iss });
+    const requestLog = log.child({ requestId: requestIdOf(ctx), jti: claimed?.jti, iss: claimed?.iss });
     const match = ROUTE.exec(ctx.path);
     const messageType = match ? decodeURIComponent(match[1]!) : '';
     const started = performance.now();
