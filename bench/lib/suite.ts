@@ -18,7 +18,7 @@ import { BENCH_DIR, startChild, type ServerChild } from './child.ts';
 import type { BenchConfig, ScenarioGroup } from './config.ts';
 import { loadNotes, partnerRequest, saturate, serverNotes, steady, type Observer } from './inbound.ts';
 import { closedLoop, openLoop, type LoadStats } from './load.ts';
-import { measure } from './measure.ts';
+import { measure, type Measured } from './measure.ts';
 import { FAMILIES, partnerMessage, type Family } from './messages.ts';
 import { localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
 import { makePartners, registerPartners, type BenchPartner } from './partners.ts';
@@ -88,6 +88,11 @@ export interface SuiteResult {
   profiles: ProfileRun[];
 }
 
+
+/** A row's measured columns: the load's throughput and latency, the server's peak RSS and CPU over the same run. */
+function figures(stats: LoadStats, run: Pick<Measured<unknown>, 'peakRssMb' | 'cpu'>): Pick<Row, 'rate' | 'p50Ms' | 'p99Ms' | 'peakRssMb' | 'cpu'> {
+  return { rate: stats.rate, p50Ms: stats.p50Ms, p99Ms: stats.p99Ms, peakRssMb: run.peakRssMb, cpu: run.cpu };
+}
 class Suite {
   readonly rows: Row[] = [];
   readonly profiles: ProfileRun[] = [];
@@ -126,11 +131,7 @@ class Suite {
     this.rows.push({
       scenario: `crypto floor: bare Koa, 1 ES256 verify + 1 ES256 sign (hz-json ${kb(senders[0]!.body.length)} body, c=${this.config.connections})`,
       workers: this.workers,
-      rate: measured.stats.rate,
-      p50Ms: measured.stats.p50Ms,
-      p99Ms: measured.stats.p99Ms,
-      peakRssMb: measured.peakRssMb,
-      cpu: measured.cpu,
+      ...figures(measured.stats, measured),
       ratioToFloor: 1,
       target: '(reference)',
       notes,
@@ -164,11 +165,7 @@ class Suite {
       this.rows.push({
         scenario: `inbound ${family} ${kb(senders[0]!.body.length)} (c=${this.config.connections})`,
         workers: this.workers,
-        rate: measured.stats.rate,
-        p50Ms: measured.stats.p50Ms,
-        p99Ms: measured.stats.p99Ms,
-        peakRssMb: measured.peakRssMb,
-        cpu: measured.cpu,
+        ...figures(measured.stats, measured),
         ratioToFloor: ratio,
         target: `${needed === undefined ? '' : `≥ ${needed * 100}% of floor; `}RSS ≤ ${RSS_LIMIT_MB} MB`,
         met: (needed === undefined || ratio >= needed) && measured.peakRssMb <= RSS_LIMIT_MB && measured.stats.failed === 0,
@@ -189,11 +186,7 @@ class Suite {
     this.rows.push({
       scenario: `inbound hz-json 2 KB at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`,
       workers: this.workers,
-      rate: stats.rate,
-      p50Ms: stats.p50Ms,
-      p99Ms: stats.p99Ms,
-      peakRssMb: measured.peakRssMb,
-      cpu: measured.cpu,
+      ...figures(stats, measured),
       target: `p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
       met: stats.p99Ms <= P99_LIMIT_MS && stats.failed === 0 && measured.peakRssMb <= RSS_LIMIT_MB,
       notes: [...overload, ...loadNotes(stats), `max ${stats.maxMs.toFixed(1)} ms`, `load generator lagged at most ${stats.maxSendLagMs.toFixed(1)} ms`, ...serverNotes(measured), ...await observed()],
@@ -209,11 +202,7 @@ class Suite {
       this.rows.push({
         scenario: `inbound ${family} with a 1 MB material (${kb(senders[0]!.body.length)} body, c=${this.config.largeConnections})`,
         workers: this.workers,
-        rate: measured.stats.rate,
-        p50Ms: measured.stats.p50Ms,
-        p99Ms: measured.stats.p99Ms,
-        peakRssMb: measured.peakRssMb,
-        cpu: measured.cpu,
+        ...figures(measured.stats, measured),
         target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
         met: measured.peakRssMb <= RSS_LIMIT_MB && measured.stats.failed === 0,
         notes: [...notes, `${((measured.stats.rate * senders[0]!.body.length) / 2 ** 20).toFixed(1)} MB/s of bodies`],
@@ -240,11 +229,7 @@ class Suite {
       baseline = {
         scenario: `inbound hz-json 2 KB at ${small.toLocaleString('en-US')} msg/s alone (open loop; baseline of the rows below)`,
         workers: this.workers,
-        rate: alone.stats.rate,
-        p50Ms: alone.stats.p50Ms,
-        p99Ms: alone.stats.p99Ms,
-        peakRssMb: alone.peakRssMb,
-        cpu: alone.cpu,
+        ...figures(alone.stats, alone),
         target: '—',
         notes: [...loadNotes(alone.stats), `max ${alone.stats.maxMs.toFixed(1)} ms`, ...serverNotes(alone)],
       };
@@ -261,11 +246,7 @@ class Suite {
       this.rows.push({
         scenario: `inbound hz-json 2 KB at ${small.toLocaleString('en-US')} msg/s while ${family} 1 MB messages flow at ${largeRate}/s (open loop)`,
         workers: this.workers,
-        rate: smallStats.rate,
-        p50Ms: smallStats.p50Ms,
-        p99Ms: smallStats.p99Ms,
-        peakRssMb: measured.peakRssMb,
-        cpu: measured.cpu,
+        ...figures(smallStats, measured),
         target: `small p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
         met: smallStats.p99Ms <= P99_LIMIT_MS && smallStats.failed === 0 && largeStats.failed === 0 && measured.peakRssMb <= RSS_LIMIT_MB,
         notes: [
