@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +12,6 @@ const STATUS = { applyNo: '3205002026112700003', handleNo: 'HZ330502202611270000
 describe('XR_WORKERS: several worker processes sharing the listeners', function () {
   this.timeout(60_000);
   let cluster: ClusterGateway;
-  let child: ChildProcess;
   let backend: SimulatedBackend;
   let dataDir: string;
   let partnerUrl: string;
@@ -25,15 +22,12 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
     backend = await SimulatedBackend.start();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-cluster-'));
     cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2 });
-    ({ child, partnerUrl, adminUrl } = cluster);
+    ({ partnerUrl, adminUrl } = cluster);
     pki = await makePartnerPki('320500');
   });
 
   after(async function () {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    await cluster.stop();
     await backend.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -78,9 +72,7 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
   });
 
   it('stops every worker on SIGTERM', async function () {
-    child.kill('SIGTERM');
-    const [code] = await once(child, 'exit') as [number];
-    assert.equal(code, 0);
+    assert.equal(await cluster.stop(), 0);
     await assert.rejects(fetch(`${partnerUrl}/xr/v1/messages/application.status`, { method: 'POST' }));
   });
 });

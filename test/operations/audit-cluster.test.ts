@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AUDIT_FILE, verifyAuditFile } from '../../gateway/audit/sqlite-audit-log.ts';
 import { SimulatedBackend } from '../support/backend.ts';
-import { startClusterGateway } from '../support/cluster.ts';
+import { startClusterGateway, type ClusterGateway } from '../support/cluster.ts';
 import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
 import { makePartnerPki } from '../support/pki.ts';
 import { STATUS } from './rig.ts';
@@ -17,7 +16,7 @@ const REPO = path.resolve(import.meta.dirname, '../..');
 for (const compiled of [false, true]) {
   describe(`the audit trail with XR_WORKERS: several processes extend one chain (${compiled ? 'compiled, as npm start runs it' : 'TypeScript through tsx'})`, function () {
     this.timeout(60_000);
-    let child: ChildProcess;
+    let cluster: ClusterGateway | undefined;
     let backend: SimulatedBackend;
     let dataDir: string;
 
@@ -29,18 +28,15 @@ for (const compiled of [false, true]) {
     });
 
     after(async function () {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
+      await cluster?.stop();
       await backend.stop();
       rmSync(dataDir, { recursive: true, force: true });
     });
 
     it('keeps the chain intact when two workers record messages at the same time, and writes what is queued on SIGTERM', async function () {
-      const cluster = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2, compiled });
-      child = cluster.child;
-      const { admin } = cluster;
+      const gateway = await startClusterGateway({ dataDir, backendUrl: backend.url, workers: 2, compiled });
+      cluster = gateway;
+      const { admin } = gateway;
       const pki = await makePartnerPki('320500');
       assert.equal((await admin('PUT', '/admin/v1/partners/320500', JSON.stringify({ name: '苏州市', endpoint: 'https://xr.suzhou.example', format: 'hz-json', services: ['application.status'] }), 'application/json')).status, 200);
       assert.equal((await admin('POST', '/admin/v1/partners/320500/trust', pki.caPem, 'application/x-pem-file')).status, 201);
@@ -49,11 +45,10 @@ for (const compiled of [false, true]) {
       const answers = await Promise.all(Array.from({ length: messages }, (_, i) => {
         const raw = Buffer.from(JSON.stringify({ ...STATUS, applyNo: `32050020261127${String(i).padStart(5, '0')}` }));
         const header = requestHeader(pki.signer, { iss: '320500', messageType: 'application.status' });
-        return postSigned(cluster.partnerUrl, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
+        return postSigned(gateway.partnerUrl, 'application.status', raw, 'application/json', signRaw(header, raw, pki.signer.privateKey, 'ES256'));
       }));
       assert.deepEqual(answers.map((a) => a.status), Array(messages).fill(200));
-      child.kill('SIGTERM');
-      assert.equal((await once(child, 'exit'))[0], 0);
+      assert.equal(await gateway.stop(), 0);
 
       const file = path.join(dataDir, AUDIT_FILE);
       const verdict = verifyAuditFile(file);

@@ -24,6 +24,8 @@ export interface ClusterGateway {
   adminUrl: string;
   /** An admin call with the operator token. */
   admin(method: string, pathname: string, body: string, contentType: string): Promise<Response>;
+  /** SIGTERM unless it has exited already; resolves with its exit code. */
+  stop(): Promise<number | null>;
 }
 
 export interface ClusterOptions {
@@ -62,5 +64,11 @@ export async function startClusterGateway(options: ClusterOptions): Promise<Clus
     adminUrl,
     admin: (method, pathname, body, contentType) =>
       fetch(`${adminUrl}${pathname}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType }, body }),
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      child.kill('SIGTERM');
+      return (await exited)[0];
+    },
   };
 }
