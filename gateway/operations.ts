@@ -88,7 +88,7 @@ export function startOperations(deps: OperationsDeps): Operations {
         direction: 'inbound',
         outcome: outcome.code,
       });
-      audit.appendEvidence({ kind: 'inbound', facts: inboundEvidence(outcome) });
+      audit.appendEvidence(inboundEvidence(outcome));
     } catch (error) {
       // The message has been answered: bookkeeping must not turn that answer into an error.
       log.error({ err: error, jti: outcome.header?.jti }, 'inbound message not recorded');

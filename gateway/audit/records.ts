@@ -71,19 +71,22 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
 }
 
 /** Picks, without hashing or copying more than a pooled view, what the inbound record needs. */
-export function inboundEvidence(outcome: InboundOutcome): InboundEvidence {
+export function inboundEvidence(outcome: InboundOutcome): AuditEvidence {
   const { header } = outcome;
   return {
-    code: outcome.code,
-    status: outcome.status,
-    partner: outcome.partner,
-    messageType: outcome.messageType,
-    applyNo: outcome.applyNo,
-    header: header === undefined ? undefined : { jti: header.jti, aud: header.aud, iat: header.iat, kid: header.kid },
-    signature: outcome.signature,
-    body: outcome.body === undefined ? undefined : ownBytes(outcome.body),
-    answer: { body: ownBytes(outcome.answer.body), signature: outcome.answer.signature },
-    durationMs: outcome.durationMs,
+    kind: 'inbound',
+    facts: {
+      code: outcome.code,
+      status: outcome.status,
+      partner: outcome.partner,
+      messageType: outcome.messageType,
+      applyNo: outcome.applyNo,
+      header: header === undefined ? undefined : { jti: header.jti, aud: header.aud, iat: header.iat, kid: header.kid },
+      signature: outcome.signature,
+      body: outcome.body === undefined ? undefined : ownBytes(outcome.body),
+      answer: { body: ownBytes(outcome.answer.body), signature: outcome.answer.signature },
+      durationMs: outcome.durationMs,
+    },
   };
 }
 

@@ -48,7 +48,7 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
         signature: 'eyJhbGciOiJFUzI1NiJ9..c2ln', body, applyNo: '3100002026112700001',
         answer: { body: answerBody, signature: 'eyJ9..YW5z' }, durationMs: 3.4,
       };
-      log.appendEvidence({ kind: 'inbound', facts: inboundEvidence(outcome) });
+      log.appendEvidence(inboundEvidence(outcome));
       const [record] = await log.query({ limit: 1 });
       const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
       assert.deepEqual(record!.fields, {
