@@ -24,7 +24,7 @@ import type { LocalBackend } from '../backend/local-backend.ts';
 import type { Directory } from '../directory.ts';
 import { XrError, isXrError } from '../protocol/errors.ts';
 import { REPLAY_WINDOW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
-import type { Store, StoredAnswer } from '../store/store.ts';
+import type { Partner, Store, StoredAnswer } from '../store/store.ts';
 import type { InboundTranslator } from './translation-thread.ts';
 import { claimedOrReplay, settleRefusal, verifySignedRequest, type SignedRequest } from './verify-message.ts';
 
@@ -105,7 +105,7 @@ export async function handlePartnerMessage(
   let canonicalRequest!: ReturnType<typeof validateCanonical>;
   let once: IdempotencyOutcome;
   try {
-    format = formatFor(deps, partner.region, partner.format, request.mediaType);
+    format = formatFor(deps, partner, request.mediaType);
     await time('translate', async () => {
       canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body);
     });
@@ -133,11 +133,11 @@ export async function handlePartnerMessage(
 }
 
 /** The partner's format, which must read the media type it sent. */
-function formatFor(deps: PartnerPipelineDeps, region: string, formatName: string, mediaType: string): PartnerFormat {
-  const format = deps.directory.formats.get(formatName);
-  if (!format) throw new XrError('XR_TRANSLATION', `partner ${region} is registered with format ${formatName}, which the gateway does not have`);
+function formatFor(deps: PartnerPipelineDeps, partner: Partner, mediaType: string): PartnerFormat {
+  const format = deps.directory.formatOf(partner);
+  if (!format) throw new XrError('XR_TRANSLATION', `partner ${partner.region} is registered with format ${partner.format}, which the gateway does not have`);
   if (format.mediaType !== mediaType) {
-    throw new XrError('XR_UNSUPPORTED_MEDIA', `partner ${region} sends ${format.mediaType} (format ${format.name}), not ${mediaType}`);
+    throw new XrError('XR_UNSUPPORTED_MEDIA', `partner ${partner.region} sends ${format.mediaType} (format ${format.name}), not ${mediaType}`);
   }
   return format;
 }

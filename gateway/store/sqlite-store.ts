@@ -179,7 +179,6 @@ export class SqliteStore implements Store {
       listRevocations: db.prepare<[], RevocationRow>('SELECT region, kid, serial, added_at FROM revocations ORDER BY id'),
       listRevocationsOf: db.prepare<[string], RevocationRow>('SELECT region, kid, serial, added_at FROM revocations WHERE region = ? ORDER BY id'),
       addRevocation: db.prepare('INSERT INTO revocations (region, kid, serial, added_at) VALUES (?, ?, ?, ?)'),
-      replaySeen: db.prepare<[string, string, number], { one: number }>('SELECT 1 AS one FROM replay WHERE iss = ? AND jti = ? AND expires_at > ?'),
       replayCount: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM replay'),
       replayPurge: db.prepare('DELETE FROM replay WHERE expires_at <= ?'),
       idempotencyGet: db.prepare<[string, string], { body_digest: string; status: number | null; content_type: string | null; answer: Buffer | null }>('SELECT body_digest, status, content_type, answer FROM inbound_idempotency WHERE iss = ? AND key = ?'),
@@ -255,10 +254,6 @@ export class SqliteStore implements Store {
 
   async addRevocation(revocation: RevocationRecord): Promise<void> {
     this.statements.addRevocation.run(revocation.region, revocation.kid ?? null, revocation.serial ?? null, revocation.addedAt);
-  }
-
-  async replaySeen(iss: string, jti: string, nowSeconds: number): Promise<boolean> {
-    return this.statements.replaySeen.get(iss, jti, nowSeconds) !== undefined;
   }
 
   async replayClaim(iss: string, jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<boolean> {

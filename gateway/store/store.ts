@@ -191,8 +191,6 @@ export interface Store {
   listRevocations(region?: string): Promise<RevocationRecord[]>;
   addRevocation(revocation: RevocationRecord): Promise<void>;
 
-  /** Whether (iss, jti) is remembered and not yet expired. */
-  replaySeen(iss: string, jti: string, nowSeconds: number): Promise<boolean>;
   /** Atomically remembers (iss, jti) until expiresAtSeconds; false if it was already remembered. */
   replayClaim(iss: string, jti: string, expiresAtSeconds: number, nowSeconds: number): Promise<boolean>;
   /** Forgets a claim this caller made (the same expiresAtSeconds): its message was refused after all. */
