@@ -20,29 +20,61 @@ import { fieldsOf, type AuditEvidence } from './records.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
 
+/**
+ * What queries filter on is kept beside each record in plain columns, indexed: copies of members of the record
+ * (which alone is hashed), written with it. Indexes on json_extract(record, …) made every insert parse the
+ * 3 KB record once per index; columns cost a third as much (bench/results.md, "audit writer"). verify checks
+ * that the columns still say what the record says, so an edited column cannot hide a record from a query.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit (
   seq INTEGER PRIMARY KEY,
   record TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  time TEXT,
+  kind TEXT,
+  partner TEXT,
+  apply_no TEXT,
+  outcome TEXT
 );
-CREATE INDEX IF NOT EXISTS audit_time ON audit (json_extract(record, '$.time'));
-CREATE INDEX IF NOT EXISTS audit_partner ON audit (json_extract(record, '$.fields.partner'));
-CREATE INDEX IF NOT EXISTS audit_apply_no ON audit (json_extract(record, '$.fields.applyNo'));
-CREATE INDEX IF NOT EXISTS audit_outcome ON audit (json_extract(record, '$.fields.outcome'));
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time);
+CREATE INDEX IF NOT EXISTS audit_by_partner ON audit (partner);
+CREATE INDEX IF NOT EXISTS audit_by_apply_no ON audit (apply_no);
+CREATE INDEX IF NOT EXISTS audit_by_outcome ON audit (outcome);
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
-/** Each filter and the indexed expression it compares (the same text as in the index, so SQLite uses it). */
+/** The filter columns and the record members they copy. */
+const COLUMNS = { time: '$.time', kind: '$.kind', partner: '$.fields.partner', apply_no: '$.fields.applyNo', outcome: '$.fields.outcome' } as const;
+
+/**
+ * A file written before the columns existed (indexes on json_extract): the columns are added and filled from
+ * the records, and the old indexes dropped, in one transaction. The update trigger is lifted for it alone;
+ * no record (and so no hash) changes.
+ */
+function addFilterColumns(db: Database.Database): void {
+  const hasColumns = () => db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
+  const tableExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get() !== undefined;
+  if (!tableExists || hasColumns()) return;
+  db.transaction(() => {
+    if (hasColumns()) return; // another process (a cluster worker) did it first
+    for (const column of Object.keys(COLUMNS)) db.exec(`ALTER TABLE audit ADD COLUMN ${column} TEXT`);
+    db.exec('DROP TRIGGER IF EXISTS audit_no_update');
+    db.exec(`UPDATE audit SET ${Object.entries(COLUMNS).map(([column, member]) => `${column} = json_extract(record, '${member}')`).join(', ')}`);
+    for (const index of ['audit_time', 'audit_partner', 'audit_apply_no', 'audit_outcome']) db.exec(`DROP INDEX IF EXISTS ${index}`);
+  }).immediate();
+}
+
+/** Each filter and the column it compares. */
 const FILTERS = {
-  from: "json_extract(record, '$.time') >= @from",
-  to: "json_extract(record, '$.time') < @to",
-  kind: "json_extract(record, '$.kind') = @kind",
-  partner: "json_extract(record, '$.fields.partner') = @partner",
-  applyNo: "json_extract(record, '$.fields.applyNo') = @applyNo",
-  outcome: "json_extract(record, '$.fields.outcome') = @outcome",
+  from: 'time >= @from',
+  to: 'time < @to',
+  kind: 'kind = @kind',
+  partner: 'partner = @partner',
+  applyNo: 'apply_no = @applyNo',
+  outcome: 'outcome = @outcome',
   before: 'seq < @before',
 } as const satisfies Record<keyof Omit<AuditQuery, 'limit'>, string>;
 
@@ -72,11 +104,13 @@ export class AuditStore {
       this.#db = new Database(file);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
+      this.#db.pragma('busy_timeout = 5000');
+      addFilterColumns(this.#db);
       this.#db.exec(SCHEMA);
     }
     this.#db.pragma('busy_timeout = 5000');
     this.#last = this.#db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    this.#insert = options.readonly === true ? undefined : this.#db.prepare('INSERT INTO audit (seq, record, prev_hash, hash) VALUES (?, ?, ?, ?)');
+    this.#insert = options.readonly === true ? undefined : this.#db.prepare('INSERT INTO audit (seq, record, prev_hash, hash, time, kind, partner, apply_no, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   }
 
   /** Chains and inserts the batch in one transaction; returns the seq of its last record. */
@@ -93,7 +127,7 @@ export class AuditStore {
         const fields = 'fields' in queued ? queued.fields : fieldsOf(queued.evidence);
         const text = recordText({ seq, time: queued.time, kind: queued.kind, fields });
         const hash = chainHash(prevHash, text);
-        insert.run(seq, text, prevHash, hash);
+        insert.run(seq, text, prevHash, hash, queued.time, queued.kind, textOrNull(fields.partner), textOrNull(fields.applyNo), textOrNull(fields.outcome));
         prevHash = hash;
       }
       return seq;
@@ -120,12 +154,20 @@ export class AuditStore {
   }
 
   verify(): ChainVerdict {
-    return verifyAuditChain(this.#db.prepare<[], AuditRow>('SELECT seq, record, prev_hash, hash FROM audit ORDER BY seq').iterate());
+    // A file from before the filter columns, opened read-only (the CLI), has none to check.
+    const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
+    const select = columns ? 'seq, record, prev_hash, hash, time, kind, partner, apply_no, outcome' : 'seq, record, prev_hash, hash';
+    return verifyAuditChain(this.#db.prepare<[], AuditRow>(`SELECT ${select} FROM audit ORDER BY seq`).iterate());
   }
 
   close(): void {
     this.#db.close();
   }
+}
+
+/** What a filter column holds of a member: its text, or NULL (as json_extract gave before the columns). */
+function textOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : value === undefined || value === null ? null : String(value);
 }
 
 /** Verifies an audit file without a running gateway (the CLI), opened read-only. */

@@ -19,10 +19,25 @@ export interface AuditRow {
   record: string;
   prev_hash: string;
   hash: string;
+  /** The filter columns (audit-store.ts), when the file has them: copies of the record's members. */
+  time?: string | null;
+  kind?: string | null;
+  partner?: string | null;
+  apply_no?: string | null;
+  outcome?: string | null;
 }
 
+/** A filter column and the member of the record it copies. */
+const COPIED: ReadonlyArray<readonly [keyof AuditRow, (record: { time?: unknown; kind?: unknown; fields?: Record<string, unknown> }) => unknown]> = [
+  ['time', (record) => record.time],
+  ['kind', (record) => record.kind],
+  ['partner', (record) => record.fields?.partner],
+  ['apply_no', (record) => record.fields?.applyNo],
+  ['outcome', (record) => record.fields?.outcome],
+];
+
 export function recordText(record: AuditRecord): string {
-  return canonicalJson({ seq: record.seq, time: record.time, kind: record.kind, fields: record.fields });
+  return canonicalJson({ fields: record.fields, kind: record.kind, seq: record.seq, time: record.time });
 }
 
 export function chainHash(prevHash: string, text: string): string {
@@ -37,13 +52,20 @@ export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
     if (row.seq !== seq) return { ok: false, seq, reason: `record ${seq} is missing (the next stored record is ${row.seq})` };
     if (chainHash(row.prev_hash, row.record) !== row.hash) return { ok: false, seq, reason: `record ${seq} does not match its hash: its content, prev_hash or hash was changed` };
     if (row.prev_hash !== previous.hash) return { ok: false, seq, reason: `record ${seq} does not follow record ${previous.seq}: its prev_hash is not that record's hash` };
-    let storedSeq: unknown;
+    let stored: { seq?: unknown; time?: unknown; kind?: unknown; fields?: Record<string, unknown> };
     try {
-      storedSeq = (JSON.parse(row.record) as { seq?: unknown }).seq;
+      stored = JSON.parse(row.record) as typeof stored;
     } catch {
       return { ok: false, seq, reason: `record ${seq} is not JSON` };
     }
-    if (storedSeq !== seq) return { ok: false, seq, reason: `record ${seq} holds seq ${String(storedSeq)}` };
+    if (stored.seq !== seq) return { ok: false, seq, reason: `record ${seq} holds seq ${String(stored.seq)}` };
+    for (const [column, member] of COPIED) {
+      if (row[column] === undefined) continue;
+      const value = member(stored);
+      if (row[column] !== (value === undefined || value === null ? null : String(value))) {
+        return { ok: false, seq, reason: `record ${seq}'s ${column} column does not match the record: queries by it would not find the record as it is` };
+      }
+    }
     previous = { seq, hash: row.hash };
   }
   return { ok: true, records: previous.seq, head: previous.seq === 0 ? null : previous };

@@ -26,8 +26,10 @@ export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function digestOf(body: Uint8Array): { sha256: string; bytes: number } {
-  return { sha256: sha256Hex(body), bytes: body.byteLength };
+// Records are built with their members in canonical (sorted) order: canonicalJson then writes them as they
+// are, without a sorted copy (canonical-json.ts). Any order would hash the same.
+function digestOf(body: Uint8Array): { bytes: number; sha256: string } {
+  return { bytes: body.byteLength, sha256: sha256Hex(body) };
 }
 
 /**
@@ -39,7 +41,7 @@ export function jwsOf(value: string | undefined): JsonValue {
   if (value === undefined) return null;
   const [protectedB64 = '', detached, signature = '', ...rest] = value.trim().split('.');
   const wellFormed = detached === '' && rest.length === 0 && BASE64URL.test(protectedB64) && BASE64URL.test(signature);
-  if (!wellFormed || value.length > MAX_KEPT_SIGNATURE) return { unparsed: true, sha256: sha256Hex(value), length: value.length };
+  if (!wellFormed || value.length > MAX_KEPT_SIGNATURE) return { length: value.length, sha256: sha256Hex(value), unparsed: true };
   return { protected: protectedB64, signature };
 }
 
@@ -102,20 +104,21 @@ export function fieldsOf(evidence: AuditEvidence): AuditFields {
 
 export function inboundFields(facts: InboundEvidence): AuditFields {
   const { header } = facts;
+  const answer = digestOf(facts.answer.body);
   return {
-    outcome: facts.code,
-    status: facts.status,
-    partner: facts.partner,
-    messageType: isMessageType(facts.messageType) ? facts.messageType : 'unknown',
+    answer: { bytes: answer.bytes, jws: jwsOf(facts.answer.signature), sha256: answer.sha256 },
     applyNo: facts.applyNo,
-    jti: header?.jti,
     aud: header?.aud,
-    iat: header?.iat,
-    kid: header?.kid,
     body: facts.body === undefined ? null : digestOf(facts.body),
-    jws: jwsOf(facts.signature),
-    answer: { ...digestOf(facts.answer.body), jws: jwsOf(facts.answer.signature) },
     durationMs: Math.round(facts.durationMs),
+    iat: header?.iat,
+    jti: header?.jti,
+    jws: jwsOf(facts.signature),
+    kid: header?.kid,
+    messageType: isMessageType(facts.messageType) ? facts.messageType : 'unknown',
+    outcome: facts.code,
+    partner: facts.partner,
+    status: facts.status,
   };
 }
 

@@ -21,6 +21,17 @@ describe('the audit hash chain (pure)', function () {
     assert.equal(canonicalJson({ b: 1, a: { d: [true, null, 'x'], c: undefined, b: 'é' } }), '{"a":{"b":"é","d":[true,null,"x"]},"b":1}');
   });
 
+  it('writes integer-like member names in canonical order too (JavaScript lists them first, numerically)', function () {
+    assert.equal(canonicalJson({ b: 1, 330500: 'a', 10: 'b', 9: 'c', a: [{ 2: 0, 10: 1 }] }), '{"10":"b","330500":"a","9":"c","a":[{"10":1,"2":0}],"b":1}');
+  });
+
+  it('writes a value already in order as it is, and refuses what is not JSON', function () {
+    assert.equal(canonicalJson({ a: 'x\u2028"', b: [1, -0, 1e21, 'é'], c: { d: null } }), '{"a":"x\u2028\\"","b":[1,0,1e+21,"é"],"c":{"d":null}}');
+    assert.throws(() => canonicalJson({ a: Number.NaN }), /finite numbers/);
+    assert.throws(() => canonicalJson({ a: [undefined as unknown as string] }), /JSON values only/);
+    assert.throws(() => canonicalJson({ a: new Date(0) as unknown as string }), /plain objects/);
+  });
+
   it('finds an intact chain intact and gives its head', function () {
     const rows = chainOf(5);
     assert.deepEqual(verifyAuditChain(rows), { ok: true, records: 5, head: { seq: 5, hash: rows[4]!.hash } });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
+import { GENESIS_HASH, chainHash, recordText } from '../../gateway/audit/chain.ts';
 import { inboundEvidence } from '../../gateway/audit/records.ts';
 import { AUDIT_FILE, SqliteAuditLog } from '../../gateway/audit/sqlite-audit-log.ts';
 import type { InboundOutcome } from '../../gateway/partner/listener.ts';
@@ -127,6 +128,66 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       assert.equal((await log.verify()).ok, true);
     } finally {
       outside.close();
+      await log.close();
+    }
+  });
+
+  it('opens a file written before the filter columns: fills them from the records, drops the old indexes, keeps every hash', async function () {
+    // The layout of earlier versions: filters through indexes on json_extract(record, …).
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    old.exec(`CREATE TABLE audit (seq INTEGER PRIMARY KEY, record TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+      CREATE INDEX audit_time ON audit (json_extract(record, '$.time'));
+      CREATE INDEX audit_partner ON audit (json_extract(record, '$.fields.partner'));
+      CREATE INDEX audit_apply_no ON audit (json_extract(record, '$.fields.applyNo'));
+      CREATE INDEX audit_outcome ON audit (json_extract(record, '$.fields.outcome'));
+      CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;`);
+    let prevHash = GENESIS_HASH;
+    const insert = old.prepare('INSERT INTO audit VALUES (?, ?, ?, ?)');
+    for (let seq = 1; seq <= 4; seq += 1) {
+      const text = recordText({ seq, time: `2026-11-2${seq}T08:00:00.000Z`, kind: seq === 4 ? 'admin' : 'inbound', fields: { outcome: seq === 2 ? 'XR_REPLAY' : 'OK', ...(seq === 4 ? {} : { partner: '320500', applyNo: `A${seq}` }) } });
+      const hash = chainHash(prevHash, text);
+      insert.run(seq, text, prevHash, hash);
+      prevHash = hash;
+    }
+    const hashesBefore = old.prepare('SELECT hash FROM audit ORDER BY seq').pluck().all();
+    old.close();
+
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    try {
+      log.append('inbound', { outcome: 'OK', partner: '310117', applyNo: 'A5' });
+      await log.flush();
+      assert.deepEqual(await log.verify(), { ok: true, records: 5, head: { seq: 5, hash: (await log.query({ limit: 1 }))[0]!.hash } });
+      assert.deepEqual((await log.query({ limit: 10, partner: '320500' })).map((r) => r.seq), [3, 2, 1]);
+      assert.deepEqual((await log.query({ limit: 10, outcome: 'XR_REPLAY' })).map((r) => r.fields.applyNo), ['A2']);
+      assert.deepEqual((await log.query({ limit: 10, kind: 'admin' })).map((r) => r.seq), [4]);
+      assert.deepEqual((await log.query({ limit: 10, from: '2026-11-22T00:00:00.000Z', to: '2026-11-24T00:00:00.000Z' })).map((r) => r.seq), [3, 2]);
+    } finally {
+      await log.close();
+    }
+    const after = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(after.prepare('SELECT hash FROM audit WHERE seq <= 4 ORDER BY seq').pluck().all(), hashesBefore, 'no record changed');
+      const indexes = after.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' AND sql IS NOT NULL ORDER BY name").pluck().all();
+      assert.deepEqual(indexes, ['audit_by_apply_no', 'audit_by_outcome', 'audit_by_partner', 'audit_by_time']);
+      assert.equal(after.prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit'").pluck().get(), 2, 'still append-only');
+    } finally {
+      after.close();
+    }
+  });
+
+  it('verify names a record whose filter column was edited to hide it from queries', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    try {
+      for (let i = 1; i <= 3; i += 1) log.append('inbound', { outcome: 'OK', partner: '320500', applyNo: `A${i}` });
+      await log.flush();
+      const outside = new Database(file);
+      outside.exec("DROP TRIGGER audit_no_update; UPDATE audit SET apply_no = 'elsewhere' WHERE seq = 2");
+      outside.close();
+      assert.deepEqual((await log.query({ limit: 10, applyNo: 'A2' })), [], 'the edit hides it from a query…');
+      assert.deepEqual(await log.verify(), { ok: false, seq: 2, reason: "record 2's apply_no column does not match the record: queries by it would not find the record as it is" });
+    } finally {
       await log.close();
     }
   });
