@@ -6,7 +6,7 @@ import { FAMILIES, type Family } from './messages.ts';
 
 /**
  * The suite's scenario groups, in the order they run (BENCH_ONLY picks some): the crypto floor, the idle
- * RSS row, inbound per family (with its paired floor runs, so it runs the floor too), the steady rate, the
+ * RSS row, inbound per family (its ratios alternate floor and gateway runs, so it runs the floor too), the steady rate, the
  * 1 MB materials, 1 MB alongside small messages, outbound accept and delivery.
  */
 export const SCENARIO_GROUPS = ['floor', 'idle', 'inbound', 'steady', 'large', 'mix', 'outbound'] as const;
@@ -70,7 +70,7 @@ function scenarioGroups(raw: string | undefined): ReadonlySet<ScenarioGroup> | u
     if (!(SCENARIO_GROUPS as readonly string[]).includes(group)) throw new Error(`BENCH_ONLY: ${group} is not one of ${SCENARIO_GROUPS.join(', ')}`);
   }
   const groups = new Set(list as ScenarioGroup[]);
-  // Inbound rows are ratios to a floor run made just before each: the floor server must be up.
+  // Inbound rows are ratios to floor runs alternated with gateway runs: the floor server must be up.
   if (groups.has('inbound')) groups.add('floor');
   return groups;
 }

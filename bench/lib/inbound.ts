@@ -14,7 +14,7 @@ import { measure, type Measured } from './measure.ts';
 import { MESSAGE_PATH, RequestPool, signRequests, type Sender, type SignedRequest } from './pool.ts';
 
 /**
- * The measured run's pool: the warm-up's rate × this, capped by `ceilingPerS` (the paired floor: the gateway
+ * The measured run's pool: the warm-up's rate × this, capped by `ceilingPerS` (the floor: the gateway
  * cannot outrun the crypto floor by much), × the duration. Generous, because a warm-up on a noisy machine
  * can come out at half the steady rate; signing costs ≈ 0.1 ms per request before the run, not during it.
  */

@@ -59,6 +59,20 @@ export function cpuSeconds(pids: readonly number[]): CpuSeconds {
   return total;
 }
 
+/**
+ * Resolves once the machine has been nearly idle (under `cores` busy) for a whole `windowMs`, or after
+ * `maxMs`: so that work a server deferred (batched commits, GC) lands in its own run, not in the next one's.
+ */
+export async function settled(cores = 0.15, windowMs = 100, maxMs = 3000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  while (performance.now() < deadline) {
+    const before = machineBusySeconds();
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    if ((machineBusySeconds() - before) / ((performance.now() - start) / 1000) < cores) return;
+  }
+}
+
 /** CPU seconds the whole machine has been busy (all cores; /proc/stat: everything but idle and iowait). */
 export function machineBusySeconds(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);

@@ -23,13 +23,15 @@ import { FAMILIES, partnerMessage, type Family } from './messages.ts';
 import { localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
 import { makePartners, registerPartners, type BenchPartner } from './partners.ts';
 import { RequestPool, signRequests, type Sender } from './pool.ts';
-import { currentRssBytes } from './proc.ts';
+import { currentRssBytes, settled } from './proc.ts';
 import type { Row } from './report.ts';
 import { stageTimer } from './stages.ts';
 
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 const LOCAL_TOKEN = 'bench-local-token-0123456789';
 const HOST = '127.0.0.1';
+/** Floor and gateway runs, alternated, behind each inbound row's ratio to the floor. */
+const ALTERNATING_ROUNDS = 3;
 /** What the floor is expected to reach at most, to size its warm-up pool (shared/NOTES.md: ≈ 7,700/s). */
 const FLOOR_ESTIMATE_PER_S = 12_000;
 const LARGE_ESTIMATE_PER_S = 200;
@@ -118,7 +120,7 @@ class Suite {
     return this.fixtures.senders.get(family)![size];
   }
 
-  /** Starts the floor and measures it in full; it stays up for the paired runs until stopFloor(). */
+  /** Starts the floor and measures it in full; it stays up for the alternating ratio runs until stopFloor(). */
   async floor(): Promise<void> {
     const certsFile = path.join(this.scratch, 'floor-certs.json');
     writeFileSync(certsFile, JSON.stringify(this.fixtures.partners.map((partner) => partner.pki.signer.chain[0]!.toString())));
@@ -139,13 +141,35 @@ class Suite {
   }
 
   /**
-   * A shorter floor run just before a gateway run: the ratio is taken against it, so a burst of load from
-   * elsewhere on the machine weighs on both sides of the ratio rather than on one.
+   * The ratio of a gateway run to the floor, taken in ALTERNATING_ROUNDS short rounds — floor, gateway, floor,
+   * gateway, … — each pair seconds apart, so a change in the machine's speed (neighbours on the host; a run
+   * on this VM drifted by 25 % within minutes) weighs on both sides of the ratio rather than on one. The ratio
+   * is the gateway's answers over the floor's in the same total time. Each run starts once the machine is
+   * idle again, so what the gateway defers (audit batches, commits, GC) is not charged to the floor's run.
    */
-  async pairedFloor(): Promise<LoadStats> {
-    const seconds = Math.max(2, this.config.durationS / 3);
-    const pool = new RequestPool(signRequests(this.senders('hz-json', 'realistic'), Math.ceil(this.floorRate * seconds * 1.5) + 2 * this.config.connections));
-    return closedLoop({ url: this.floorUrl, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(pool.take()) });
+  async alternatingRatio(url: string, senders: readonly Sender[], expectedRate: number): Promise<{ ratio: number; note: string }> {
+    const seconds = Math.max(1.5, this.config.durationS / 5);
+    const floorSenders = this.senders('hz-json', 'realistic');
+    const sizeFor = (rate: number) => Math.ceil(rate * seconds * 1.5) + 2 * this.config.connections;
+    const rounds: Array<{ floor: LoadStats; gateway: LoadStats }> = [];
+    for (let round = 0; round < ALTERNATING_ROUNDS; round += 1) {
+      const floorPool = new RequestPool(signRequests(floorSenders, sizeFor(this.floorRate)));
+      const gatewayPool = new RequestPool(signRequests(senders, sizeFor(expectedRate)));
+      await settled();
+      const floor = await closedLoop({ url: this.floorUrl, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(floorPool.take()) });
+      await settled();
+      const gateway = await closedLoop({ url, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(gatewayPool.take()) });
+      rounds.push({ floor, gateway });
+    }
+    const sum = (pick: (round: { floor: LoadStats; gateway: LoadStats }) => LoadStats, of: 'ok' | 'elapsedS') => rounds.reduce((total, round) => total + pick(round)[of], 0);
+    const floorRate = sum((r) => r.floor, 'ok') / sum((r) => r.floor, 'elapsedS');
+    const gatewayRate = sum((r) => r.gateway, 'ok') / sum((r) => r.gateway, 'elapsedS');
+    const failed = rounds.reduce((total, round) => total + round.floor.failed + round.gateway.failed, 0);
+    const each = rounds.map((round) => `${Math.round((100 * round.gateway.rate) / round.floor.rate)} %`).join(', ');
+    return {
+      ratio: gatewayRate / floorRate,
+      note: `of floor: ${ALTERNATING_ROUNDS} alternating rounds of ${seconds.toFixed(1)} s, floor ${Math.round(floorRate)}/s, gateway ${Math.round(gatewayRate)}/s (rounds: ${each})${failed > 0 ? ` (**${failed} failed**)` : ''}`,
+    };
   }
 
   async stopFloor(): Promise<void> {
@@ -156,10 +180,9 @@ class Suite {
   async inbound(gateway: ServerChild, partnerUrl: string): Promise<void> {
     for (const family of this.config.families) await this.guarded(`inbound ${family} 2 KB`, async () => {
       const senders = this.senders(family, 'realistic');
-      const floor = await this.pairedFloor();
-      const { measured, notes } = await saturate(this.config, gateway, partnerUrl, senders, this.config.connections, floor.rate, this.stages, Math.max(floor.rate, this.floorRate));
-      const ratio = measured.stats.rate / floor.rate;
-      notes.unshift(`paired floor run just before: ${Math.round(floor.rate)}/s over ${floor.elapsedS.toFixed(1)} s${floor.failed > 0 ? ` (**${floor.failed} failed**)` : ''}`);
+      const { measured, notes } = await saturate(this.config, gateway, partnerUrl, senders, this.config.connections, this.floorRate, this.stages, this.floorRate);
+      const { ratio, note } = await this.alternatingRatio(partnerUrl, senders, measured.stats.rate);
+      notes.unshift(note);
       const needed = family === 'hz-json' ? 0.6 : isXml(family) ? 0.4 : undefined;
       this.rates.set(`${family} realistic`, measured.stats.rate);
       this.rows.push({
@@ -376,7 +399,7 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
     }
     const profiling = config.profile && gateway.ready.control === true;
     if (runs('inbound')) {
-      log(`[${workers} worker(s)] inbound, each family, each after a paired floor run`);
+      log(`[${workers} worker(s)] inbound, each family, then floor and gateway alternated for its ratio`);
       await suite.inbound(gateway, url(ports.partner));
     }
     await suite.stopFloor();
