@@ -10,7 +10,7 @@ import { decodeBody, encodeText, xmlBodyCharset, type Charset } from './charset.
 import { compileDocument } from './compile.ts';
 import { untranslatable } from './errors.ts';
 import type { BodyLimits } from './hardening.ts';
-import { parseJson } from './json-parse.ts';
+import { assertJsonShape, parseJson } from './json-parse.ts';
 import type { CompiledDocument, CompiledMapping } from './rules.ts';
 import { readCanonical, writePartner } from './translate.ts';
 import { parseXml } from './xml-parse.ts';
@@ -90,16 +90,18 @@ class MappedFormat implements PartnerFormat {
   }
 }
 
-/** The canonical document as JSON, held to what the partner side would accept (the same hardening). */
+/**
+ * The canonical document as JSON, held to what the partner side would accept (the same hardening): the
+ * document itself is checked, as parsing the text would check it, without parsing it back.
+ */
 function identityJson(document: CanonicalDocument, limits: BodyLimits, context: string): string {
-  const text = JSON.stringify(document);
   try {
-    parseJson(text, limits);
+    assertJsonShape(document, limits);
   } catch (error) {
     if (error instanceof XrError) throw untranslatable(`${context}: ${error.detail}`);
     throw error;
   }
-  return text;
+  return JSON.stringify(document);
 }
 
 /** Compiles a mapping document (as parsed by parseFormatDocument). Throws FormatDocumentError. */

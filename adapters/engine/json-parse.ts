@@ -20,15 +20,18 @@ export function parseJson(text: string, limits: BodyLimits): unknown {
 
 /**
  * Walks the value without recursion, so that a deep body cannot exhaust the stack before it is refused.
- * Values wait on one stack and their depths on another: no object per value.
+ * Values wait on one stack and their depths on another: no object per value. Also checks a value about to
+ * be written as JSON (an identity format's output): a member JSON.stringify leaves out (undefined) is not
+ * counted.
  */
-function assertJsonShape(root: unknown, limits: BodyLimits): void {
+export function assertJsonShape(root: unknown, limits: BodyLimits): void {
   const pending: unknown[] = [root];
   const depths: number[] = [1];
   let count = 0;
   while (pending.length > 0) {
     const value = pending.pop();
     const depth = depths.pop()!;
+    if (value === undefined) continue;
     count += 1;
     if (count > limits.maxElements) throw malformed(`more than ${limits.maxElements} JSON values`);
     if (typeof value !== 'object' || value === null) continue;
