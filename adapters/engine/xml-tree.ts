@@ -1,5 +1,5 @@
 /**
- * The engine's own XML tree, built from sax's events (xml-parse.ts), in which one element and many look alike
+ * The engine's own XML tree, built from the XML parser's events (xml-parse.ts), in which one element and many look alike
  * (children are always a list) and attributes live in a Map (no prototype keys). Written out by a small
  * serializer so that the bytes are exactly: declaration naming the charset, newline, compact body, newline.
  */

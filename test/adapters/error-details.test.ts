@@ -78,11 +78,15 @@ describe('Reading partner XML', () => {
   };
 
   it('says where XML that is not well formed goes wrong, line and column, counting CR LF as one line break', () => {
-    assert.equal(refusal('<回执><说明>x</办件编号></回执>'), 'the XML is not well formed: Unexpected close tag (line 1, column 16)');
-    assert.equal(refusal('<回执>\r\n  <说明>x</说明>\r\n  <a b="1" b2=1/>\r\n</回执>'), 'the XML is not well formed: Unquoted attribute value (line 3, column 15)');
-    assert.equal(refusal('<回执>\n<说明>a & b</说明></回执>'), 'the XML is not well formed: Invalid character in entity name (line 2, column 8)');
-    assert.equal(refusal('<回执><办件编号>1</办件编号>'), 'the XML is not well formed: Unclosed root tag (line 1, column 18)');
-    assert.equal(refusal('<回执 a="1"b="2"/>'), 'the XML is not well formed: No whitespace between attributes (line 1, column 10)');
+    assert.equal(refusal('<回执><说明>x</办件编号></回执>'), 'the XML is not well formed: unexpected close tag (line 1, column 16)');
+    assert.equal(refusal('<回执>\r\n  <说明>x</说明>\r\n  <a b="1" b2=1/>\r\n</回执>'), 'the XML is not well formed: unquoted attribute value (line 3, column 15)');
+    assert.equal(refusal('<回执>\n<说明>a & b</说明></回执>'), 'the XML is not well formed: an & that starts no entity or character reference (line 2, column 7): write it as &amp;');
+    assert.equal(refusal('<回执><办件编号>1</办件编号>'), 'the XML is not well formed: unclosed tag: 回执 (line 1, column 18)');
+    assert.equal(refusal('<回执 a="1"b="2"/>'), 'the XML is not well formed: no whitespace between attributes (line 1, column 10)');
+    assert.equal(refusal('<回执>&未知;</回执>'), 'the XML is not well formed: undefined entity (line 1, column 8)');
+    assert.equal(refusal('<回执>\u0001</回执>'), 'the XML is not well formed: disallowed character (line 1, column 5)');
+    // An & inside a CDATA section is text: the problem named is the real one.
+    assert.equal(refusal('<回执><![CDATA[a & b]]></说明>'), 'the XML is not well formed: unexpected close tag (line 1, column 26)');
   });
 
   it('refuses a refused attribute name wherever it stands in a tag, also in a self-closing one', () => {
