@@ -51,21 +51,34 @@ const COLUMNS = { time: '$.time', kind: '$.kind', partner: '$.fields.partner', a
 
 /**
  * A file written before the columns existed (indexes on json_extract): the columns are added and filled from
- * the records, and the old indexes dropped, in one transaction. The update trigger is lifted for it alone;
- * no record (and so no hash) changes.
+ * the records, the old indexes dropped and the new ones built, in one transaction. The update trigger is
+ * lifted inside it alone; no record (and so no hash) changes.
  */
 function addFilterColumns(db: Database.Database): void {
   const hasColumns = () => db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
   const tableExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get() !== undefined;
   if (!tableExists || hasColumns()) return;
-  db.transaction(() => {
-    if (hasColumns()) return; // another process (a cluster worker) did it first
-    for (const column of Object.keys(COLUMNS)) db.exec(`ALTER TABLE audit ADD COLUMN ${column} TEXT`);
-    db.exec('DROP TRIGGER IF EXISTS audit_no_update');
-    db.exec(`UPDATE audit SET ${Object.entries(COLUMNS).map(([column, member]) => `${column} = json_extract(record, '${member}')`).join(', ')}`);
-    for (const index of ['audit_time', 'audit_partner', 'audit_apply_no', 'audit_outcome']) db.exec(`DROP INDEX IF EXISTS ${index}`);
-  }).immediate();
+  // A long log takes a while (≈ 20–50 µs a record): another process opening the file meanwhile (a cluster
+  // worker) waits for it rather than failing after the usual busy timeout, then finds the columns there.
+  const usualTimeout = db.pragma('busy_timeout', { simple: true }) as number;
+  db.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
+  try {
+    db.transaction(() => {
+      if (hasColumns()) return; // another process (a cluster worker) did it first
+      for (const column of Object.keys(COLUMNS)) db.exec(`ALTER TABLE audit ADD COLUMN ${column} TEXT`);
+      db.exec('DROP TRIGGER IF EXISTS audit_no_update');
+      db.exec(`UPDATE audit SET ${Object.entries(COLUMNS).map(([column, member]) => `${column} = json_extract(record, '${member}')`).join(', ')}`);
+      for (const index of ['audit_time', 'audit_partner', 'audit_apply_no', 'audit_outcome']) db.exec(`DROP INDEX IF EXISTS ${index}`);
+      // The new indexes and the trigger again, in the same transaction: no moment without them.
+      db.exec(SCHEMA);
+    }).immediate();
+  } finally {
+    db.pragma(`busy_timeout = ${usualTimeout}`);
+  }
 }
+
+/** How long opening the file waits for another process's migration of it. */
+const MIGRATION_WAIT_MS = 10 * 60_000;
 
 /** Each filter and the column it compares. */
 const FILTERS = {
