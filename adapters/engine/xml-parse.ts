@@ -6,7 +6,7 @@
  * saxes (a rewrite of sax, the parser under xml2js) rather than sax: it checks characters by code, where sax
  * runs a regular expression per character of every name — the 830-character Zhejiang fixture in 32 µs
  * rather than 84 (`npx tsx bench/micro/xml-parse.ts --baseline`) — and it holds to XML 1.0 more strictly
- * (characters XML cannot carry, undeclared entities), which a reader of signed partner messages should.
+ * (characters XML cannot carry, such as U+0001, which sax let through), as a reader of signed messages should.
  */
 import { SaxesParser } from 'saxes';
 import { malformed } from './errors.ts';
