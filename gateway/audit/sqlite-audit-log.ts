@@ -46,6 +46,12 @@ interface FlushWaiter {
 
 const MAX_RETRY_MS = 5_000;
 
+/**
+ * The writer thread's young generation is held small: what it allocates (a batch, its records' text) is
+ * dead by the next batch, and V8's default lets each thread's young generation grow to tens of MB under load.
+ */
+export const WRITER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; records: number }] }> implements AuditLog {
   readonly #file: string;
   readonly #reader: AuditStore;
@@ -144,7 +150,7 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
     // Compiled (dist/, `npm start`) the thread's body is plain JavaScript; run from TypeScript (tests, tsx)
     // the .mjs shim registers tsx in the thread first.
     const body = import.meta.url.endsWith('.js') ? './audit-writer-thread.js' : './audit-writer-thread.mjs';
-    const worker = new Worker(new URL(body, import.meta.url), { workerData: { file: this.#file } });
+    const worker = new Worker(new URL(body, import.meta.url), { workerData: { file: this.#file }, resourceLimits: WRITER_THREAD_LIMITS });
     worker.unref();
     worker.on('message', (reply: WriterReply) => this.#settle(reply));
     worker.on('error', (error) => {

@@ -12,6 +12,7 @@
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
+import { WRITER_THREAD_LIMITS } from '../audit/sqlite-audit-log.ts';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -99,7 +100,7 @@ export class GroupCommitWriter implements DurableWriter {
   private closed = false;
 
   constructor(file: string) {
-    this.worker = new Worker(new URL('./group-commit-worker.mjs', import.meta.url), { workerData: { file } });
+    this.worker = new Worker(new URL('./group-commit-worker.mjs', import.meta.url), { workerData: { file }, resourceLimits: WRITER_THREAD_LIMITS });
     this.worker.unref();
     this.worker.on('message', (reply: Reply) => ('early' in reply ? this.answerEarly(reply.early, reply.outcome) : this.settle(reply)));
     this.worker.on('error', (error) => this.failAll(error));

@@ -66,6 +66,26 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
     }
   });
 
+  it('writes a batch of 1 MB messages on a thread whose young generation is held small (WRITER_THREAD_LIMITS)', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, batchSize: 1000 } });
+    try {
+      const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+      const bodies = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1024 * 1024, i));
+      for (const [i, body] of bodies.entries()) {
+        log.appendEvidence(inboundEvidence({
+          partner: '310000', messageType: 'application.submit', code: 'OK', status: 200, header: undefined, signature: undefined,
+          body, applyNo: `A${i}`, answer: { body: Buffer.from('{}'), signature: 'eyJ9..YW5z' }, durationMs: 1,
+        }));
+      }
+      await log.flush();
+      const records = await log.query({ limit: 100 });
+      assert.equal(records.length, 40);
+      assert.deepEqual(records.map((r) => (r.fields.body as { sha256: string }).sha256).reverse(), bodies.map(sha256));
+    } finally {
+      await log.close();
+    }
+  });
+
   it('writes a full batch at once, without waiting for the timer', async function () {
     const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, batchSize: 5 } });
     try {
