@@ -11,7 +11,7 @@
 import { SaxesParser } from 'saxes';
 import { malformed } from './errors.ts';
 import { isRefusedXmlName, type BodyLimits } from './hardening.ts';
-import type { XmlElement } from './xml-tree.ts';
+import { xmlElement, type XmlElement } from './xml-tree.ts';
 import { XrError } from '../../gateway/protocol/errors.ts';
 
 // DOCTYPE has no business in a partner message; entity declarations can only live inside one.
@@ -44,7 +44,7 @@ export function parseXml(text: string, limits: BodyLimits): XmlElement {
     if (elements > limits.maxElements) throw malformed(`more than ${limits.maxElements} elements`);
     if (open.length + 1 > limits.maxDepth) throw malformed(`elements nested deeper than ${limits.maxDepth}`);
     if (open.length === 0 && root !== undefined) throw malformed('more than one root element');
-    const element: XmlElement = { name: tag.name, children: [], text: '' };
+    const element = xmlElement(tag.name);
     if (attributes !== undefined) {
       element.attributes = attributes;
       attributes = undefined;
