@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditFields, AuditKind, AuditQuery, AuditRecord, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
-import { GENESIS_HASH, chainHash, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
+import { FILTER_COLUMNS, GENESIS_HASH, chainHash, filterColumnValues, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
 import { fieldsOf, type AuditEvidence } from './records.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
@@ -46,8 +46,12 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 `;
 
-/** The filter columns and the record members they copy. */
-const COLUMNS = { time: '$.time', kind: '$.kind', partner: '$.fields.partner', apply_no: '$.fields.applyNo', outcome: '$.fields.outcome' } as const;
+const COLUMN_NAMES = FILTER_COLUMNS.map(([column]) => column);
+
+/** Whether the file has the filter columns (it was written, or migrated, by this version). */
+function hasFilterColumns(db: Database.Database): boolean {
+  return db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
+}
 
 /**
  * A file written before the columns existed (indexes on json_extract): the columns are added and filled from
@@ -55,19 +59,18 @@ const COLUMNS = { time: '$.time', kind: '$.kind', partner: '$.fields.partner', a
  * lifted inside it alone; no record (and so no hash) changes.
  */
 function addFilterColumns(db: Database.Database): void {
-  const hasColumns = () => db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
   const tableExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get() !== undefined;
-  if (!tableExists || hasColumns()) return;
+  if (!tableExists || hasFilterColumns(db)) return;
   // A long log takes a while (≈ 20–50 µs a record): another process opening the file meanwhile (a cluster
   // worker) waits for it rather than failing after the usual busy timeout, then finds the columns there.
   const usualTimeout = db.pragma('busy_timeout', { simple: true }) as number;
   db.pragma(`busy_timeout = ${MIGRATION_WAIT_MS}`);
   try {
     db.transaction(() => {
-      if (hasColumns()) return; // another process (a cluster worker) did it first
-      for (const column of Object.keys(COLUMNS)) db.exec(`ALTER TABLE audit ADD COLUMN ${column} TEXT`);
+      if (hasFilterColumns(db)) return; // another process (a cluster worker) did it first
+      for (const column of COLUMN_NAMES) db.exec(`ALTER TABLE audit ADD COLUMN ${column} TEXT`);
       db.exec('DROP TRIGGER IF EXISTS audit_no_update');
-      db.exec(`UPDATE audit SET ${Object.entries(COLUMNS).map(([column, member]) => `${column} = json_extract(record, '${member}')`).join(', ')}`);
+      db.exec(`UPDATE audit SET ${FILTER_COLUMNS.map(([column, path]) => `${column} = json_extract(record, '$.${path.join('.')}')`).join(', ')}`);
       for (const index of ['audit_time', 'audit_partner', 'audit_apply_no', 'audit_outcome']) db.exec(`DROP INDEX IF EXISTS ${index}`);
       // The new indexes and the trigger again, in the same transaction: no moment without them.
       db.exec(SCHEMA);
@@ -110,20 +113,18 @@ export class AuditStore {
   readonly #queries = new Map<string, Database.Statement<QueryParameters, AuditRow>>();
 
   constructor(file: string, options: { readonly?: boolean } = {}) {
-    if (options.readonly === true) {
-      this.#db = new Database(file, { readonly: true, fileMustExist: true });
-    } else {
-      mkdirSync(path.dirname(file), { recursive: true });
-      this.#db = new Database(file);
+    const writable = options.readonly !== true;
+    if (writable) mkdirSync(path.dirname(file), { recursive: true });
+    this.#db = writable ? new Database(file) : new Database(file, { readonly: true, fileMustExist: true });
+    this.#db.pragma('busy_timeout = 5000');
+    if (writable) {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
-      this.#db.pragma('busy_timeout = 5000');
       addFilterColumns(this.#db);
       this.#db.exec(SCHEMA);
     }
-    this.#db.pragma('busy_timeout = 5000');
     this.#last = this.#db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-    this.#insert = options.readonly === true ? undefined : this.#db.prepare('INSERT INTO audit (seq, record, prev_hash, hash, time, kind, partner, apply_no, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.#insert = !writable ? undefined : this.#db.prepare(`INSERT INTO audit (seq, record, prev_hash, hash, ${COLUMN_NAMES.join(', ')}) VALUES (?, ?, ?, ?${', ?'.repeat(COLUMN_NAMES.length)})`);
   }
 
   /** Chains and inserts the batch in one transaction; returns the seq of its last record. */
@@ -138,9 +139,10 @@ export class AuditStore {
       for (const queued of batch) {
         seq += 1;
         const fields = 'fields' in queued ? queued.fields : fieldsOf(queued.evidence);
-        const text = recordText({ seq, time: queued.time, kind: queued.kind, fields });
+        const record = { seq, time: queued.time, kind: queued.kind, fields };
+        const text = recordText(record);
         const hash = chainHash(prevHash, text);
-        insert.run(seq, text, prevHash, hash, queued.time, queued.kind, textOrNull(fields.partner), textOrNull(fields.applyNo), textOrNull(fields.outcome));
+        insert.run(seq, text, prevHash, hash, ...filterColumnValues(record));
         prevHash = hash;
       }
       return seq;
@@ -168,19 +170,13 @@ export class AuditStore {
 
   verify(): ChainVerdict {
     // A file from before the filter columns, opened read-only (the CLI), has none to check.
-    const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(audit)').all().some((column) => column.name === 'apply_no');
-    const select = columns ? 'seq, record, prev_hash, hash, time, kind, partner, apply_no, outcome' : 'seq, record, prev_hash, hash';
+    const select = ['seq, record, prev_hash, hash', ...(hasFilterColumns(this.#db) ? COLUMN_NAMES : [])].join(', ');
     return verifyAuditChain(this.#db.prepare<[], AuditRow>(`SELECT ${select} FROM audit ORDER BY seq`).iterate());
   }
 
   close(): void {
     this.#db.close();
   }
-}
-
-/** What a filter column holds of a member: its text, or NULL (as json_extract gave before the columns). */
-function textOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : value === undefined || value === null ? null : String(value);
 }
 
 /** Verifies an audit file without a running gateway (the CLI), opened read-only. */

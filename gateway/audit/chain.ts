@@ -27,14 +27,26 @@ export interface AuditRow {
   outcome?: string | null;
 }
 
-/** A filter column and the member of the record it copies. */
-const COPIED: ReadonlyArray<readonly [keyof AuditRow, (record: { time?: unknown; kind?: unknown; fields?: Record<string, unknown> }) => unknown]> = [
-  ['time', (record) => record.time],
-  ['kind', (record) => record.kind],
-  ['partner', (record) => record.fields?.partner],
-  ['apply_no', (record) => record.fields?.applyNo],
-  ['outcome', (record) => record.fields?.outcome],
-];
+/**
+ * The filter columns stored beside each record (audit-store.ts), each with the path of the record member it
+ * copies; audit-store.ts writes and migrates them from this list, verify checks them against it.
+ */
+export const FILTER_COLUMNS = [
+  ['time', ['time']],
+  ['kind', ['kind']],
+  ['partner', ['fields', 'partner']],
+  ['apply_no', ['fields', 'applyNo']],
+  ['outcome', ['fields', 'outcome']],
+] as const satisfies ReadonlyArray<readonly [keyof AuditRow, readonly string[]]>;
+
+/** What each filter column holds of a record, in FILTER_COLUMNS order: the member as text, or NULL when absent. */
+export function filterColumnValues(record: unknown): Array<string | null> {
+  return FILTER_COLUMNS.map(([, path]) => {
+    let value: unknown = record;
+    for (const key of path) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+    return value === undefined || value === null ? null : String(value);
+  });
+}
 
 export function recordText(record: AuditRecord): string {
   return canonicalJson({ fields: record.fields, kind: record.kind, seq: record.seq, time: record.time });
@@ -52,17 +64,17 @@ export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
     if (row.seq !== seq) return { ok: false, seq, reason: `record ${seq} is missing (the next stored record is ${row.seq})` };
     if (chainHash(row.prev_hash, row.record) !== row.hash) return { ok: false, seq, reason: `record ${seq} does not match its hash: its content, prev_hash or hash was changed` };
     if (row.prev_hash !== previous.hash) return { ok: false, seq, reason: `record ${seq} does not follow record ${previous.seq}: its prev_hash is not that record's hash` };
-    let stored: { seq?: unknown; time?: unknown; kind?: unknown; fields?: Record<string, unknown> };
+    let stored: { seq?: unknown };
     try {
       stored = JSON.parse(row.record) as typeof stored;
     } catch {
       return { ok: false, seq, reason: `record ${seq} is not JSON` };
     }
     if (stored.seq !== seq) return { ok: false, seq, reason: `record ${seq} holds seq ${String(stored.seq)}` };
-    for (const [column, member] of COPIED) {
+    const values = filterColumnValues(stored);
+    for (const [index, [column]] of FILTER_COLUMNS.entries()) {
       if (row[column] === undefined) continue;
-      const value = member(stored);
-      if (row[column] !== (value === undefined || value === null ? null : String(value))) {
+      if (row[column] !== values[index]) {
         return { ok: false, seq, reason: `record ${seq}'s ${column} column does not match the record: queries by it would not find the record as it is` };
       }
     }

@@ -16,6 +16,7 @@ import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { AuditFields, AuditKind, AuditLog, AuditQuery, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
 import type { AuditEvidence } from './records.ts';
+import { WRITER_THREAD_LIMITS } from '../store/group-commit.ts';
 import { AuditStore, type QueuedAuditRecord } from './audit-store.ts';
 import type { WriterReply, WriterRequest } from './audit-writer-thread.ts';
 
@@ -45,12 +46,6 @@ interface FlushWaiter {
 }
 
 const MAX_RETRY_MS = 5_000;
-
-/**
- * The writer thread's young generation is held small: what it allocates (a batch, its records' text) is
- * dead by the next batch, and V8's default lets each thread's young generation grow to tens of MB under load.
- */
-export const WRITER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; records: number }] }> implements AuditLog {
   readonly #file: string;

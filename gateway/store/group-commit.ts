@@ -12,7 +12,6 @@
  */
 import type Database from 'better-sqlite3';
 import { Worker } from 'node:worker_threads';
-import { WRITER_THREAD_LIMITS } from '../audit/sqlite-audit-log.ts';
 
 export type SqlValue = string | number | bigint | Buffer | null;
 
@@ -42,6 +41,13 @@ interface Queued {
 
 /** The writer thread's replies: one per batch, after its commit, and one per early write before that. */
 type Reply = { id: number; outcomes?: WriteOutcome[]; failure?: string } | { id: number; early: number; outcome: WriteOutcome };
+
+/**
+ * A writer thread's young generation is held small (this one's and the audit writer's): what it allocates (a
+ * batch, its statements' results, records' text) is dead by the next batch, and V8's default lets each
+ * thread's young generation grow to tens of MB under load.
+ */
+export const WRITER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /** Caps one transaction, so one huge burst does not hold the write lock for long. */
 const MAX_BATCH = 512;
