@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HttpClient } from '../../gateway/http/client.ts';
+import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 type Handler = (request: http.IncomingMessage, body: Buffer, response: http.ServerResponse) => void;
 
@@ -40,8 +41,7 @@ class TestServer {
       });
     });
     test = new TestServer(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    await listenOnLoopback(server);
     return test;
   }
 
@@ -55,8 +55,7 @@ class TestServer {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }
 

@@ -1,10 +1,9 @@
 /** The forward to Huzhou's local backend (PROTOCOL §4, gateway/backend/local-backend.ts) against a real server on 127.0.0.1. */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { httpLocalBackend } from '../../gateway/backend/local-backend.ts';
 import { isXrError } from '../../gateway/protocol/errors.ts';
+import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 const SOURCE = { region: '320500', messageId: 'm-1' };
 
@@ -23,9 +22,7 @@ describe('the local backend client (PROTOCOL §4)', function () {
         answer(request, response);
       });
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = `http://127.0.0.1:${await listenOnLoopback(server)}`;
   });
 
   beforeEach(function () {
@@ -34,8 +31,7 @@ describe('the local backend client (PROTOCOL §4)', function () {
   });
 
   after(async function () {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeServer(server);
   });
 
   const refusal = (code: string, detail: RegExp) => (error: unknown) => {
@@ -69,10 +65,8 @@ describe('the local backend client (PROTOCOL §4)', function () {
 
   it('answers XR_UPSTREAM naming the network error when the backend cannot be reached', async function () {
     const closed = http.createServer();
-    closed.listen(0, '127.0.0.1');
-    await once(closed, 'listening');
-    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const url = `http://127.0.0.1:${await listenOnLoopback(closed)}`;
+    await closeServer(closed);
     await assert.rejects(httpLocalBackend(url, 5_000).forward('application.status', {}, SOURCE), refusal('XR_UPSTREAM', /could not be reached \(ECONNREFUSED\)/));
   });
 });

@@ -2,9 +2,10 @@
  * A simulated Huzhou local backend (PROTOCOL §4) on 127.0.0.1: records every call and answers with what the
  * test asks for. Tests wait on its events, never on sleeps.
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback } from './loopback.ts';
 
 export interface BackendCall {
   messageType: string;
@@ -69,8 +70,7 @@ export class SimulatedBackend extends EventEmitter {
 
   static async start(): Promise<SimulatedBackend> {
     const backend = new SimulatedBackend();
-    backend.server.listen(0, '127.0.0.1');
-    await once(backend.server, 'listening');
+    await listenOnLoopback(backend.server);
     return backend;
   }
 
@@ -80,7 +80,6 @@ export class SimulatedBackend extends EventEmitter {
 
   async stop(): Promise<void> {
     for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }

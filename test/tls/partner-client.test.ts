@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { makeAuthority, tlsCertificateFrom, type Authority } from '../support/keys.ts';
 import { outboundMessage, queue, watchSettlements } from '../support/outbound.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
+import { closeServer, listenOnLoopback } from '../support/loopback.ts';
 
 interface Received { path: string; signature: string | undefined; clientCertificate: string | undefined }
 
@@ -36,8 +36,7 @@ class HttpsPartner {
       });
     });
     partner = new HttpsPartner(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    await listenOnLoopback(server);
     return partner;
   }
 
@@ -46,8 +45,7 @@ class HttpsPartner {
   }
 
   async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closeServer(this.server);
   }
 }
 
