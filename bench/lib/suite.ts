@@ -151,21 +151,22 @@ class Suite {
     const seconds = Math.max(1.5, this.config.durationS / 5);
     const floorSenders = this.senders('hz-json', 'realistic');
     const sizeFor = (rate: number) => Math.ceil(rate * seconds * 1.5) + 2 * this.config.connections;
-    const rounds: Array<{ floor: LoadStats; gateway: LoadStats }> = [];
+    const floorRuns: LoadStats[] = [];
+    const gatewayRuns: LoadStats[] = [];
     for (let round = 0; round < ALTERNATING_ROUNDS; round += 1) {
       const floorPool = new RequestPool(signRequests(floorSenders, sizeFor(this.floorRate)));
       const gatewayPool = new RequestPool(signRequests(senders, sizeFor(expectedRate)));
       await settled();
-      const floor = await closedLoop({ url: this.floorUrl, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(floorPool.take()) });
+      floorRuns.push(await closedLoop({ url: this.floorUrl, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(floorPool.take()) }));
       await settled();
-      const gateway = await closedLoop({ url, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(gatewayPool.take()) });
-      rounds.push({ floor, gateway });
+      gatewayRuns.push(await closedLoop({ url, connections: this.config.connections, durationS: seconds, next: () => partnerRequest(gatewayPool.take()) }));
     }
-    const sum = (pick: (round: { floor: LoadStats; gateway: LoadStats }) => LoadStats, of: 'ok' | 'elapsedS') => rounds.reduce((total, round) => total + pick(round)[of], 0);
-    const floorRate = sum((r) => r.floor, 'ok') / sum((r) => r.floor, 'elapsedS');
-    const gatewayRate = sum((r) => r.gateway, 'ok') / sum((r) => r.gateway, 'elapsedS');
-    const failed = rounds.reduce((total, round) => total + round.floor.failed + round.gateway.failed, 0);
-    const each = rounds.map((round) => `${Math.round((100 * round.gateway.rate) / round.floor.rate)} %`).join(', ');
+    // Answers over time, all rounds together.
+    const rateOf = (runs: LoadStats[]) => runs.reduce((n, run) => n + run.ok, 0) / runs.reduce((s, run) => s + run.elapsedS, 0);
+    const floorRate = rateOf(floorRuns);
+    const gatewayRate = rateOf(gatewayRuns);
+    const failed = [...floorRuns, ...gatewayRuns].reduce((n, run) => n + run.failed, 0);
+    const each = gatewayRuns.map((run, round) => `${Math.round((100 * run.rate) / floorRuns[round]!.rate)} %`).join(', ');
     return {
       ratio: gatewayRate / floorRate,
       note: `of floor: ${ALTERNATING_ROUNDS} alternating rounds of ${seconds.toFixed(1)} s, floor ${Math.round(floorRate)}/s, gateway ${Math.round(gatewayRate)}/s (rounds: ${each})${failed > 0 ? ` (**${failed} failed**)` : ''}`,
