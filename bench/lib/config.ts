@@ -70,8 +70,9 @@ function scenarioGroups(raw: string | undefined): ReadonlySet<ScenarioGroup> | u
     if (!(SCENARIO_GROUPS as readonly string[]).includes(group)) throw new Error(`BENCH_ONLY: ${group} is not one of ${SCENARIO_GROUPS.join(', ')}`);
   }
   const groups = new Set(list as ScenarioGroup[]);
-  // Inbound rows are ratios to floor runs alternated with gateway runs: the floor server must be up.
-  if (groups.has('inbound')) groups.add('floor');
+  // Inbound rows are ratios to floor runs alternated with gateway runs, and the steady row has the floor at
+  // the same rate beside it: the floor server must be up.
+  if (groups.has('inbound') || groups.has('steady')) groups.add('floor');
   return groups;
 }
 

@@ -198,10 +198,39 @@ class Suite {
     });
   }
 
+  /**
+   * The floor at the steady rate: what the p99 target can be held against on this machine, where the load
+   * generator and the server share the cores. Run while the floor server is up (after floor()).
+   */
+  async steadyFloor(): Promise<void> {
+    const rate = this.config.steadyRate;
+    const port = Number(new URL(this.floorUrl).port);
+    const measured = await this.warmSteady(this.floorChild!, port);
+    const { stats } = measured;
+    this.rows.push({
+      scenario: `crypto floor at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`,
+      workers: this.workers,
+      ...figures(stats, measured),
+      target: '(reference)',
+      notes: [...loadNotes(stats), `max ${stats.maxMs.toFixed(1)} ms`, `load generator lagged at most ${stats.maxSendLagMs.toFixed(1)} ms`, ...serverNotes(measured)],
+    });
+  }
+
+  /** A closed-loop warm-up (a cold process answers its first seconds slowly), the machine idle again, then the steady run. */
+  private async warmSteady(server: ServerChild, port: number, observe: Observer = async () => async () => []) {
+    const senders = this.senders('hz-json', 'realistic');
+    const ceiling = this.floorRate > 0 ? this.floorRate * 1.2 : FLOOR_ESTIMATE_PER_S;
+    const warmPool = new RequestPool(signRequests(senders, Math.ceil(ceiling * this.config.warmupS) + 2 * this.config.connections));
+    await closedLoop({ url: `http://${HOST}:${port}`, connections: this.config.connections, durationS: this.config.warmupS, next: () => partnerRequest(warmPool.take()) });
+    await settled();
+    const observed = await observe();
+    const measured = await steady(server, { host: HOST, port }, senders, this.config.steadyRate, this.config.durationS);
+    return { ...measured, observations: await observed() };
+  }
+
   async steadyRate(gateway: ServerChild, port: number): Promise<void> {
     const rate = this.config.steadyRate;
-    const observed = await this.stages();
-    const measured = await steady(gateway, { host: HOST, port }, this.senders('hz-json', 'realistic'), rate, this.config.durationS);
+    const measured = await this.warmSteady(gateway, port, this.stages);
     const { stats } = measured;
     const capacity = this.rates.get('hz-json realistic');
     const overload = capacity !== undefined && capacity < rate
@@ -213,7 +242,7 @@ class Suite {
       ...figures(stats, measured),
       target: `p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
       met: stats.p99Ms <= P99_LIMIT_MS && stats.failed === 0 && measured.peakRssMb <= RSS_LIMIT_MB,
-      notes: [...overload, ...loadNotes(stats), `max ${stats.maxMs.toFixed(1)} ms`, `load generator lagged at most ${stats.maxSendLagMs.toFixed(1)} ms`, ...serverNotes(measured), ...await observed()],
+      notes: [...overload, ...loadNotes(stats), `max ${stats.maxMs.toFixed(1)} ms`, `load generator lagged at most ${stats.maxSendLagMs.toFixed(1)} ms`, ...serverNotes(measured), ...measured.observations],
     });
   }
 
@@ -347,6 +376,10 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
     if (runs('floor')) {
       log(`[${workers} worker(s)] crypto floor`);
       await suite.floor();
+      if (runs('steady')) {
+        log(`[${workers} worker(s)] crypto floor at a steady ${config.steadyRate}/s`);
+        await suite.guarded('crypto floor at a steady rate', () => suite.steadyFloor());
+      }
     }
     if (!(['idle', 'inbound', 'steady', 'large', 'mix', 'outbound'] as const).some(runs)) return { rows: suite.rows, profiles: suite.profiles };
 
