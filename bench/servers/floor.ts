@@ -1,6 +1,6 @@
 /**
- * The crypto floor: a bare Koa server that does exactly what every signed exchange must — read the raw body,
- * parse the X-XR-Signature header, one ES256 verify over the body and one ES256 sign of a small answer —
+ * The crypto floor: a bare Koa server that does exactly what every signed exchange must — parse the
+ * X-XR-Signature header, read the raw body, one ES256 verify over the body and one ES256 sign of a small answer —
  * with the same certs/jws.ts primitives the gateway uses, and nothing else (no trust chain, no replay cache,
  * no translation, no log). The gateway's throughput is reported as a fraction of this one's.
  *
@@ -12,9 +12,9 @@ import cluster from 'node:cluster';
 import { X509Certificate, randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Koa from 'koa';
-import { parseSignatureHeader, signDetached, verifyDetached } from '../../certs/jws.ts';
+import { parseSignatureHeader, signDetached, signingInputPrefix, verifyDetached } from '../../certs/jws.ts';
 import { kidOf } from '../../certs/thumbprint.ts';
-import { readRawBody } from '../../gateway/http/raw-body.ts';
+import { readBodyAfter } from '../../gateway/http/raw-body.ts';
 import { makePartnerPki } from '../../test/support/pki.ts';
 
 const port = Number(process.env.BENCH_PORT);
@@ -31,11 +31,12 @@ async function serve(): Promise<void> {
 
   const app = new Koa();
   app.use(async (ctx) => {
-    const body = await readRawBody(ctx.req, MAX_BODY_BYTES);
     const parsed = parseSignatureHeader(ctx.get('x-xr-signature') || undefined, ['ES256']);
+    // Read into its signing input, as the gateway's partner listener does.
+    const signed = await readBodyAfter(ctx.req, MAX_BODY_BYTES, signingInputPrefix(parsed));
     const key = keys.get(parsed.header.kid);
     if (!key) throw new Error(`unknown kid ${parsed.header.kid}`);
-    await verifyDetached(parsed, body, key);
+    await verifyDetached(parsed, signed, key);
     // About the size of the gateway's signed receipt.
     const answer = Buffer.from(JSON.stringify({
       applyNo: parsed.header.jti, handleNo: 'HZ0000000000', status: 'RECEIVED', receivedAt: '2026-11-27T09:31:00+08:00', message: '已接收，待受理',

@@ -64,12 +64,19 @@ export type AuditEvidence =
   | { kind: 'inbound'; facts: InboundEvidence }
   | { kind: 'outbound'; facts: OutboundFacts };
 
+/** The most a body's buffer holds besides the body and that may travel with it: its signing input's header. */
+const MAX_HEADER_SLACK = 16 * 1024;
+
 /**
- * A Buffer from Node's pool views a shared 8 KiB ArrayBuffer, which postMessage would copy whole, with the
- * other requests' bytes in it: such a view is copied to its own bytes first.
+ * postMessage copies a view's whole ArrayBuffer. A Buffer from Node's pool views a shared slab (Buffer.poolSize,
+ * 8 KiB) with other requests' bytes in it: such a view is copied to its own bytes first. A body larger than a
+ * slab read into its signing input (readBodyAfter) goes as it is — with only its header beside it — so that a
+ * 1 MB material is not copied twice.
  */
-function ownBytes(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : Uint8Array.prototype.slice.call(bytes);
+export function ownBytes(bytes: Uint8Array): Uint8Array {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  const bodyInSigningInput = bytes.byteLength > Buffer.poolSize && bytes.buffer.byteLength - bytes.byteLength <= MAX_HEADER_SLACK;
+  return whole || bodyInSigningInput ? bytes : Uint8Array.prototype.slice.call(bytes);
 }
 
 /** Picks, without hashing or copying more than a pooled view, what the inbound record needs. */

@@ -4,9 +4,26 @@
  * refused before reading; a chunked body is cut off as soon as it passes the limit.
  */
 import type { IncomingMessage } from 'node:http';
+import type { SignedBody } from '../../certs/jws.ts';
 import { XrError } from '../protocol/errors.ts';
 
 export async function readRawBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const { chunks, length } = await readChunks(request, limit);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+}
+
+/**
+ * The body read straight into its signing input, after `prefix` (certs/jws.ts signingInputPrefix): one copy
+ * of the bytes in all, where reading the body and then building its signing input makes two. `limit` is the
+ * body's own.
+ */
+export async function readBodyAfter(request: IncomingMessage, limit: number, prefix: Buffer): Promise<SignedBody> {
+  const { chunks, length } = await readChunks(request, limit);
+  const signingInput = Buffer.concat([prefix, ...chunks], prefix.length + length);
+  return { signingInput, body: signingInput.subarray(prefix.length) };
+}
+
+async function readChunks(request: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; length: number }> {
   const declared = request.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     request.resume();
@@ -22,7 +39,7 @@ export async function readRawBody(request: IncomingMessage, limit: number): Prom
     }
     chunks.push(chunk);
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
+  return { chunks, length };
 }
 
 export interface MediaType {

@@ -7,9 +7,9 @@ import type { Logger } from 'pino';
 import { XrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, isMessageType } from '../protocol/messages.ts';
 import { PROBLEM_MEDIA_TYPE, asXrError, problemOf } from '../http/problem.ts';
-import { parseMediaType, readRawBody } from '../http/raw-body.ts';
+import { parseMediaType, readBodyAfter, readRawBody } from '../http/raw-body.ts';
 import { requestContext, requestIdOf } from '../request-context.ts';
-import type { XrProtectedHeader } from '../../certs/jws.ts';
+import { signingInputPrefix, type XrProtectedHeader } from '../../certs/jws.ts';
 import { claimedHeader, readSignature } from './verify-message.ts';
 import { handlePartnerMessage, signAnswer, type MessageFacts, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
 
@@ -75,13 +75,18 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       if (mediaType === 'application/json' && media.charset !== undefined && media.charset.toLowerCase() !== 'utf-8') {
         throw new XrError('XR_UNSUPPORTED_MEDIA', `JSON is UTF-8, not ${media.charset}`);
       }
-      body = await readRawBody(ctx.req, options.maxBodyBytes);
+      // With a header that parses, the body is read into its signing input (one copy of it instead of two).
+      const read = 'parsed' in reading
+        ? await readBodyAfter(ctx.req, options.maxBodyBytes, signingInputPrefix(reading.parsed))
+        : { body: await readRawBody(ctx.req, options.maxBodyBytes), signingInput: undefined };
+      body = read.body;
       const answer = await handlePartnerMessage({
         messageType,
         method: ctx.method,
         pathWithQuery: ctx.url,
         signature: reading,
         body,
+        signingInput: read.signingInput,
         mediaType,
         idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) || undefined,
       }, deps, options.time, facts);

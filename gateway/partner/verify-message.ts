@@ -21,6 +21,8 @@ export interface SignedRequest {
   /** X-XR-Signature as read once by the listener (readSignature). */
   signature: SignatureReading;
   body: Buffer;
+  /** The body in its signing input (readBodyAfter), when the listener read it so: verifying then copies nothing. */
+  signingInput?: Buffer;
 }
 
 /** X-XR-Signature parsed, or the refusal parsing it produced (thrown at its place in the §2 order). */
@@ -99,7 +101,8 @@ export async function verifySignedRequest(request: SignedRequest, context: Verif
   if (header.aud !== context.ownRegion) throw new XrError('XR_AUDIENCE', `aud ${header.aud} is not ${context.ownRegion}`);
 
   const signerKey = context.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(context.nowSeconds * 1000));
-  await verifyDetached(parsed, request.body, signerKey);
+  const { body, signingInput } = request;
+  await verifyDetached(parsed, signingInput === undefined ? body : { signingInput, body }, signerKey);
 
   const skew = Math.abs(context.nowSeconds - header.iat);
   if (skew > MAX_CLOCK_SKEW_SECONDS) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { randomUUID, verify as nodeVerify, type KeyObject } from 'node:crypto';
-import { parseSignatureHeader, signDetached, verifyDetached } from '../../certs/jws.ts';
+import { parseSignatureHeader, signDetached, signingInputPrefix, verifyDetached, type SignedBody } from '../../certs/jws.ts';
 import { generateKeyPair } from '../../certs/issue.ts';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../../gateway/protocol/messages.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
@@ -54,6 +54,15 @@ describe('XR/1 detached JWS', () => {
         await verifyDetached(parsed, body, publicKeyOf(pki));
       });
     }
+
+    it('verifies a body read into its signing input (SignedBody), with nothing copied', async () => {
+      const pki = pkiFor('ES256');
+      const parsed = parseSignatureHeader(await signDetached(body, claims, pki.signer), ALL_ALGS);
+      const prefix = signingInputPrefix(parsed);
+      assert.equal(prefix.toString('ascii'), `${parsed.protectedB64}.`);
+      const signingInput = Buffer.concat([prefix, body]);
+      await verifyDetached(parsed, { signingInput, body: signingInput.subarray(prefix.length) }, publicKeyOf(pki));
+    });
 
     it('produces exactly BASE64URL(header)..BASE64URL(signature) with the profile header members', async () => {
       const value = await signDetached(body, { ...claims, htm: 'POST', htu: '/xr/v1/messages/application.submit' }, pkiFor('ES256').signer);
@@ -115,6 +124,23 @@ describe('XR/1 detached JWS', () => {
       const members = JSON.parse(Buffer.from(protectedB64, 'base64url').toString('utf8')) as Record<string, unknown>;
       const forged = handMade({ ...members, jti: 'another-jti' }, signatureB64);
       await rejectsCode(verifyDetached(parseSignatureHeader(forged, ALL_ALGS), body, publicKeyOf(pki)), 'XR_SIGNATURE_INVALID');
+    });
+
+    it('refuses a SignedBody whose body is not the tail of its signing input, or whose header is another one', async () => {
+      const pki = pkiFor('ES256');
+      const parsed = parseSignatureHeader(await signDetached(body, claims, pki.signer), ALL_ALGS);
+      const other = parseSignatureHeader(await signDetached(body, { ...claims, jti: 'another-jti' }, pki.signer), ALL_ALGS);
+      const signingInput = Buffer.concat([signingInputPrefix(parsed), body]);
+      const tail = signingInput.subarray(signingInput.length - body.length);
+      const mixedUp: SignedBody[] = [
+        // The same bytes, but not the ones verified: the caller would go on with a body nobody checked.
+        { signingInput, body: Buffer.from(tail) },
+        { signingInput, body: tail.subarray(1) },
+        { signingInput: Buffer.concat([signingInputPrefix(other), body]), body },
+      ];
+      for (const signed of mixedUp) await rejectsCode(verifyDetached(parsed, signed, publicKeyOf(pki)), 'XR_SIGNATURE_INVALID');
+      await rejectsCode(verifyDetached(other, { signingInput, body: tail }, publicKeyOf(pki)), 'XR_SIGNATURE_INVALID');
+      await verifyDetached(parsed, { signingInput, body: tail }, publicKeyOf(pki));
     });
 
     it('refuses a signature made by another key of the same type', async () => {

@@ -81,6 +81,17 @@ describe('the audit trail: every message and admin call in an append-only, hash-
     assert.match(record.hash, /^[0-9a-f]{64}$/);
   });
 
+  it('records a large message (translated on its own thread, read into its signing input) with a digest of exactly its bytes', async function () {
+    const content = Buffer.alloc(200 * 1024, 'scanned page ');
+    const material = { ...SUBMIT.materials[0], content: content.toString('base64'), sha256: sha256(content), size: content.length };
+    const sent = await rig.send({ ...SUBMIT, applyNo: applyNo(90), materials: [material] });
+    assert.equal(sent.answer.status, 200, sent.answer.body.toString());
+    assert.ok(sent.raw.length > 64 * 1024, 'over the translation thread\'s threshold');
+    assert.deepEqual((rig.backend.calls.at(-1)!.body as typeof SUBMIT).materials, [material]);
+    const [record] = (await rig.audit({ applyNo: applyNo(90) })).records as [ChainedAuditRecord];
+    assert.deepEqual(record.fields.body, { sha256: sha256(sent.raw), bytes: sent.raw.length });
+  });
+
   it('records a refused inbound message with its code, and with its case number once it was translated', async function () {
     rig.backend.behaviour = (call) => (call.body.applyNo === applyNo(5) ? { status: 409, body: { detail: 'already applied' } } : defaultReply(call));
     const tampered = await rig.send({ ...SUBMIT, applyNo: applyNo(2) }, { tamper: (raw) => Buffer.from(raw.toString().replace('35.5', '95.5')) });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { GENESIS_HASH, chainHash, recordText } from '../../gateway/audit/chain.ts';
-import { inboundEvidence } from '../../gateway/audit/records.ts';
+import { inboundEvidence, ownBytes } from '../../gateway/audit/records.ts';
 import { AUDIT_FILE, SqliteAuditLog } from '../../gateway/audit/sqlite-audit-log.ts';
 import type { InboundOutcome } from '../../gateway/partner/listener.ts';
 
@@ -61,6 +61,42 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
         durationMs: 3,
       });
       assert.deepEqual(await log.verify(), { ok: true, records: 1, head: { seq: 1, hash: record!.hash } });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('sends a body to the writer thread copied only when its buffer holds other bytes than its signing input', function () {
+    const pooled = Buffer.from('{"applyNo":"3100002026112700001"}');
+    assert.ok(pooled.buffer.byteLength > pooled.byteLength);
+    const copied = ownBytes(pooled);
+    assert.notEqual(copied.buffer, pooled.buffer);
+    assert.deepEqual(Buffer.from(copied), pooled);
+    // A body read into its signing input (readBodyAfter): header, '.', then the body; larger than a pool slab.
+    const header = Buffer.from(`${'h'.repeat(2400)}.`);
+    const signingInput = Buffer.concat([header, Buffer.alloc(200 * 1024, 7)]);
+    const body = signingInput.subarray(header.length);
+    assert.equal(ownBytes(body), body, 'sent as it is: postMessage copies its buffer once');
+    const own = Buffer.allocUnsafeSlow(100);
+    assert.equal(ownBytes(own), own, 'a buffer of its own goes as it is');
+    // A small view of a large buffer that is not a signing input is copied.
+    const big = Buffer.alloc(1024 * 1024);
+    assert.notEqual(ownBytes(big.subarray(0, 100)).buffer, big.buffer);
+    assert.notEqual(ownBytes(big.subarray(0, 512 * 1024)).buffer, big.buffer);
+  });
+
+  it('digests a body read into its signing input over the body\'s bytes only', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    try {
+      const header = Buffer.from(`${'h'.repeat(2400)}.`);
+      const signingInput = Buffer.concat([header, Buffer.alloc(200 * 1024, 9)]);
+      const body = signingInput.subarray(header.length);
+      log.appendEvidence(inboundEvidence({
+        partner: '310000', messageType: 'application.submit', code: 'OK', status: 200, header: undefined, signature: undefined,
+        body, applyNo: 'A-view', answer: { body: Buffer.from('{}'), signature: 'eyJ9..YW5z' }, durationMs: 1,
+      }));
+      const [record] = await log.query({ applyNo: 'A-view', limit: 1 });
+      assert.deepEqual(record!.fields.body, { sha256: createHash('sha256').update(body).digest('hex'), bytes: 200 * 1024 });
     } finally {
       await log.close();
     }
