@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { AuditFields, AuditKind, AuditQuery, AuditRecord, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
 import { FILTER_COLUMNS, GENESIS_HASH, chainHash, filterColumnValues, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
 import { fieldsOf, type AuditEvidence } from './records.ts';
+import { SQLITE_CACHE_PRAGMA } from '../store/group-commit.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
 
@@ -117,6 +118,7 @@ export class AuditStore {
     if (writable) mkdirSync(path.dirname(file), { recursive: true });
     this.#db = writable ? new Database(file) : new Database(file, { readonly: true, fileMustExist: true });
     this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma(SQLITE_CACHE_PRAGMA);
     if (writable) {
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');

@@ -8,6 +8,7 @@ const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
+db.pragma(workerData.cachePragma);
 const prepared = new Map();
 
 function statement(sql) {

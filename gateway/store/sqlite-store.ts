@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MessageType } from '../protocol/messages.ts';
-import { GroupCommitWriter, InlineWriter, type DurableWriter } from './group-commit.ts';
+import { GroupCommitWriter, InlineWriter, SQLITE_CACHE_PRAGMA, type DurableWriter } from './group-commit.ts';
 import { SqliteKeyTables } from './sqlite-keys.ts';
 import {
   OUTBOUND_STATUSES,
@@ -162,6 +162,7 @@ export class SqliteStore implements Store {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    this.db.pragma(SQLITE_CACHE_PRAGMA);
     this.db.exec(SCHEMA);
     this.keys = new SqliteKeyTables(this.db);
     this.writer = options.writes === 'inline' ? new InlineWriter(this.db) : new GroupCommitWriter(file);

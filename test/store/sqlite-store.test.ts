@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { GroupCommitWriter, SQLITE_CACHE_PRAGMA } from '../../gateway/store/group-commit.ts';
 import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
 
 describe('the SQLite store', function () {
@@ -23,6 +25,19 @@ describe('the SQLite store', function () {
     assert.equal(claims.filter(Boolean).length, 1000);
     assert.equal(await store.replayCount(), 1000);
     await store.close();
+  });
+
+  it('holds the page cache of its connection and of its writer thread\'s to 2 MiB', async function () {
+    assert.equal(SQLITE_CACHE_PRAGMA, 'cache_size = -2048');
+    const store = new SqliteStore(file);
+    const writer = new GroupCommitWriter(file);
+    try {
+      assert.equal((store as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true }), -2048);
+      assert.deepEqual(await writer.all('PRAGMA cache_size', []), [{ cache_size: -2048 }]);
+    } finally {
+      await writer.close();
+      await store.close();
+    }
   });
 
   it('keeps what it acknowledged: claims resolved before close are there after reopening', async function () {
