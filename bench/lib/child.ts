@@ -91,8 +91,11 @@ export async function startChild(script: string, env: Record<string, string>, no
       clearTimeout(timer);
       child.off('exit', onExit);
       lines.close();
-      // From here on the output is only drained, never parsed: the logs cost the server, not us.
+      // From here on the output is only drained, never parsed: the logs cost the server, not us. readline's
+      // close() paused the stream, and a 'data' listener does not undo an explicit pause: resume, or the pipe
+      // fills and the server's log writes back off (EAGAIN) while its unwritten lines pile up in memory.
       child.stdout!.on('data', () => {});
+      child.stdout!.resume();
       resolve(JSON.parse(line) as ReadyLine);
     });
   });
