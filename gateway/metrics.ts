@@ -11,10 +11,12 @@
  *   xr_outbox_oldest_age_seconds                        age of the oldest message still waiting (queued or delivering)
  *   xr_certificate_days_left{scope,region,kid,subject}  signing chains, partners' trust anchors, TLS (keys/expiry.ts)
  *   xr_audit_pending_records, xr_audit_last_seq, xr_audit_write_errors_total
+ *   xr_log_lines_dropped_total                          log lines dropped: stdout's reader fell 16 MiB behind (log.ts)
  * plus prom-client's default process and Node.js metrics.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CertificateExpiry } from './keys/expiry.ts';
+import { logLinesDropped } from './log.ts';
 import type { StageTimer } from './partner/pipeline.ts';
 
 export type MessageDirection = 'inbound' | 'outbound';
@@ -58,6 +60,15 @@ export class GatewayMetrics {
       registers,
     });
     this.#auditWriteErrors = new Counter({ name: 'xr_audit_write_errors_total', help: 'Audit batches that failed to be written (they are retried)', registers });
+    new Counter({
+      name: 'xr_log_lines_dropped_total',
+      help: 'Log lines dropped because the reader of stdout fell more than 16 MiB behind',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(logLinesDropped());
+      },
+    });
     new Gauge({
       name: 'xr_breaker_state',
       // Gauges that read shared state give the same value in every worker: across a cluster, the largest

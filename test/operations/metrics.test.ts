@@ -118,5 +118,6 @@ describe('GET /metrics: Prometheus metrics that move with the traffic', function
     assert.ok(value(after, 'xr_audit_last_seq') > value(before, 'xr_audit_last_seq'));
     assert.equal(sampleValue(after, 'xr_audit_pending_records'), 0);
     assert.equal(sampleValue(after, 'xr_audit_write_errors_total'), 0);
+    assert.equal(sampleValue(after, 'xr_log_lines_dropped_total'), 0);
   });
 });
