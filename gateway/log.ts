@@ -2,11 +2,11 @@
  * Structured JSON logs (pino). Redaction is the safety net; the first rule is that no caller logs a body,
  * a token or a key in the first place.
  *
- * To stdout, lines are gathered up to 4 KiB (or for at most LOG_FLUSH_MS) and written together: pino's
- * default writes each line on its own through libuv's thread pool — the pool that also runs every
- * signature check — about a thousand writes a second under load. pino flushes what is gathered when the
- * process exits (its exit hook); a process killed outright (SIGKILL, out of memory) loses at most those
- * last 4 KiB.
+ * To stdout, lines are gathered up to 4 KiB (or for at most LOG_LIMITS.flushMs, 250 ms) and written
+ * together: pino's default writes each line on its own through libuv's thread pool — the pool that also
+ * runs every signature check — about a thousand writes a second under load. pino flushes what is gathered
+ * when the process exits (its exit hook); a process killed outright (SIGKILL, out of memory) loses at most
+ * those last 4 KiB.
  *
  * What a reader of stdout has not taken yet waits in memory, bounded: beyond 16 MiB waiting (a stuck log
  * collector, a reader that stopped), lines are dropped whole and counted (logLinesDropped,
@@ -30,9 +30,6 @@ export interface LogLimits {
 
 export const LOG_LIMITS: Readonly<LogLimits> = { gatherBytes: 4096, flushMs: 250, maxWriteBytes: 16 * 1024, maxPendingBytes: 16 * 1024 * 1024 };
 
-/** The longest a gathered line waits before it is written. */
-export const LOG_FLUSH_MS = LOG_LIMITS.flushMs;
-
 let dropped = 0;
 
 /** Lines this process dropped because more than LogLimits.maxPendingBytes waited to be written. */
@@ -40,10 +37,10 @@ export function logLinesDropped(): number {
   return dropped;
 }
 
-/** The gathered, bounded destination described above, on a file descriptor (stdout) or a file. */
-export function logDestination(dest: number | string = 1, limits: Readonly<LogLimits> = LOG_LIMITS): pino.DestinationStream {
+/** The gathered, bounded destination described above, on stdout. */
+export function logDestination(limits: Readonly<LogLimits> = LOG_LIMITS): pino.DestinationStream {
   const destination = pino.destination({
-    dest,
+    dest: 1,
     sync: false,
     minLength: limits.gatherBytes,
     periodicFlush: limits.flushMs,

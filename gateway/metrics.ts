@@ -16,7 +16,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CertificateExpiry } from './keys/expiry.ts';
-import { logLinesDropped } from './log.ts';
+import { LOG_LIMITS, logLinesDropped } from './log.ts';
 import type { StageTimer } from './partner/pipeline.ts';
 
 export type MessageDirection = 'inbound' | 'outbound';
@@ -62,7 +62,7 @@ export class GatewayMetrics {
     this.#auditWriteErrors = new Counter({ name: 'xr_audit_write_errors_total', help: 'Audit batches that failed to be written (they are retried)', registers });
     new Counter({
       name: 'xr_log_lines_dropped_total',
-      help: 'Log lines dropped because the reader of stdout fell more than 16 MiB behind',
+      help: `Log lines dropped because the reader of stdout fell more than ${LOG_LIMITS.maxPendingBytes / (1024 * 1024)} MiB behind`,
       registers,
       collect() {
         this.reset();

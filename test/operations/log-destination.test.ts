@@ -11,7 +11,7 @@ const LOG_MODULE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 function child(script: string) {
   const proc = spawn(process.execPath, [
     '--import', 'tsx', '--input-type=module', '-e',
-    `import { createLogger, logDestination, logLinesDropped, LOG_FLUSH_MS, LOG_LIMITS } from ${JSON.stringify(LOG_MODULE)};\n${script}`,
+    `import { createLogger, logDestination, logLinesDropped, LOG_LIMITS } from ${JSON.stringify(LOG_MODULE)};\n${script}`,
   ], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   let out = '';
   const lines = () => out.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { msg: string; n?: number });
@@ -36,7 +36,7 @@ describe('the log destination: lines gathered and written together, none lost', 
     // 20,000 lines of ≈ 250 bytes logged in one go, against a 1 MiB limit: nothing is written until the loop
     // ends, so most are over the limit. Then the child waits until everything kept is written.
     const { proc, lines } = child(`
-      const destination = logDestination(1, { ...LOG_LIMITS, maxPendingBytes: 1024 * 1024 });
+      const destination = logDestination({ ...LOG_LIMITS, maxPendingBytes: 1024 * 1024 });
       let largest = 0;
       destination.on('write', (bytes) => { largest = Math.max(largest, bytes); });
       const log = createLogger('info', destination);
@@ -54,7 +54,7 @@ describe('the log destination: lines gathered and written together, none lost', 
     assert.ok(report.largest <= LOG_LIMITS.maxWriteBytes, `no write over the ${LOG_LIMITS.maxWriteBytes}-byte limit (largest ${report.largest})`);
   });
 
-  it('writes a lone line without waiting for more to gather (within LOG_FLUSH_MS), while the process runs on', async function () {
+  it('writes a lone line without waiting for more to gather (within LOG_LIMITS.flushMs), while the process runs on', async function () {
     const { proc, lines } = child("const log = createLogger('info'); log.info('alone'); setInterval(() => {}, 1000);");
     try {
       while (lines().length === 0) await once(proc.stdout!, 'data');
