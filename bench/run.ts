@@ -7,7 +7,8 @@
  * BENCH_WORKERS (XR_WORKERS values, default "1"; e.g. "1,2"), BENCH_PARTNERS (100), BENCH_LOG_LEVEL (info),
  * BENCH_STEADY_RATE (1000), BENCH_FAMILIES / BENCH_LARGE_FAMILIES / BENCH_MIX_FAMILIES, BENCH_OUTBOUND_FORMAT
  * (hz-json), BENCH_PROFILE (1; 0 skips the profiles), BENCH_ONLY (scenario groups, e.g. "outbound": a partial
- * run prints its table and profile summaries but leaves bench/results.md as it is). bench/README.md says what
+ * run prints its table and profile summaries but leaves bench/results.md as it is), BENCH_GATEWAY_NODE_FLAGS (Node
+ * flags for the gateway's process only, for experiments). bench/README.md says what
  * each row measures.
  */
 import { execFileSync } from 'node:child_process';

@@ -396,7 +396,7 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
       XR_WORKERS: String(workers),
       ...(process.env.BENCH_OUTBOUND_TUNING ? { BENCH_OUTBOUND_TUNING: process.env.BENCH_OUTBOUND_TUNING } : {}),
       ...(process.env.BENCH_BACKEND ? { BENCH_BACKEND: process.env.BENCH_BACKEND } : {}),
-    });
+    }, process.env.BENCH_GATEWAY_NODE_FLAGS ? process.env.BENCH_GATEWAY_NODE_FLAGS.split(' ') : []);
     children.push(gateway);
     const url = (port: number) => `http://${HOST}:${port}`;
     const backendNote = gateway.ready.backend === 'in-memory' ? [] : [`backend: ${String(gateway.ready.backend)}`];
