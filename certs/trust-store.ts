@@ -133,10 +133,12 @@ export class TrustStore {
   /**
    * The public key that verifies a message from `iss` signed by certificate `kid`. Refuses, in this order:
    * XR_CERT_UNTRUSTED (no anchor for iss; kid neither registered nor matching x5c[0]; no path from it
-   * through x5c intermediates to an anchor of iss; leaf without digitalSignature or issuer that is not a
-   * CA with keyCertSign, where KeyUsage is present), then XR_CERT_EXPIRED (some certificate of the path
-   * outside its validity at `now`, either side), then XR_CERT_REVOKED (some certificate of the path revoked
-   * for iss by kid or serial). A cached resolution only re-checks validity: revocations empty the cache.
+   * through x5c intermediates to an anchor of iss; an issuer that is not a CA with keyCertSign, where
+   * KeyUsage is present), then XR_CERT_EXPIRED (some certificate of the path outside its validity at `now`,
+   * either side), then XR_CERT_UNTRUSTED again for a leaf without digitalSignature where KeyUsage is present,
+   * then XR_CERT_REVOKED (some certificate of the path revoked for iss by kid or serial) — PROTOCOL §2's
+   * order: chain, validity period, key usage, revocation. A cached resolution only re-checks validity:
+   * revocations empty the cache, and a leaf without the key usage is never cached.
    */
   resolveSigner(iss: string, kid: string, x5c: readonly string[] | undefined, now: Date): KeyObject {
     const trust = this.#regions.get(iss);
@@ -154,6 +156,7 @@ export class TrustStore {
       notAfter: Math.min(...path.map((facts) => facts.notAfter)),
     };
     checkValidity(resolved, now);
+    checkLeafUsage(path[0]);
     checkNotRevoked(trust, path);
     if (trust.resolved.size >= MAX_CACHED_SIGNERS) trust.resolved.clear();
     trust.resolved.set(cacheKey, resolved);
@@ -208,7 +211,7 @@ function isIssuedBy(child: CertificateFacts, issuer: CertificateFacts): boolean 
 function buildPath(trust: RegionTrust, iss: string, kid: string, x5c: readonly string[] | undefined): Path {
   const registered = trust.anchors.get(kid);
   const path: Path = registered === undefined ? chainFromX5c(trust, iss, kid, x5c) : [registered];
-  checkUsage(path);
+  checkIssuers(path);
   return path;
 }
 
@@ -240,11 +243,15 @@ function leafFromX5c(iss: string, kid: string, x5c: readonly string[] | undefine
   return readX5cEntry(first, 0);
 }
 
-/** RFC 5280 §4.2.1.3 and §4.2.1.9: the signer may sign; everything above it is a CA allowed to certify. */
-function checkUsage([leaf, ...issuers]: Path): void {
+/** RFC 5280 §4.2.1.3: the signer may sign. */
+function checkLeafUsage(leaf: CertificateFacts): void {
   if (leaf.keyUsage !== undefined && !leaf.keyUsage.digitalSignature) {
     throw untrusted('signer certificate lacks the digitalSignature key usage');
   }
+}
+
+/** RFC 5280 §4.2.1.3 and §4.2.1.9: everything above the signer is a CA allowed to certify (part of the chain). */
+function checkIssuers([, ...issuers]: Path): void {
   for (const issuer of issuers) {
     if (!issuer.isCa || (issuer.keyUsage !== undefined && !issuer.keyUsage.keyCertSign)) {
       throw untrusted(`certificate ${issuer.kid} in the chain is not a CA`);

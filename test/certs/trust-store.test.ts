@@ -139,6 +139,14 @@ describe('TrustStore', () => {
       throwsCode(() => resolve(signer), 'XR_CERT_UNTRUSTED', /is not a CA/);
     });
 
+    it('reports the validity period before the key usage, and the key usage before revocation (PROTOCOL §2\'s order)', async () => {
+      const expired = await shanghai.issueLeaf({ keyUsage: 'encipherOnly', notBefore: new Date(Date.now() - 30 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) });
+      throwsCode(() => resolve(expired.signer), 'XR_CERT_EXPIRED');
+      const revoked = await shanghai.issueLeaf({ keyUsage: 'encipherOnly' });
+      store.revoke(SHANGHAI, { kid: revoked.signer.kid });
+      throwsCode(() => resolve(revoked.signer), 'XR_CERT_UNTRUSTED', /digitalSignature/);
+    });
+
     it('reports an untrusted chain before expiry, and expiry before revocation', async () => {
       const { signer } = await shanghai.issueLeaf({ notBefore: new Date(Date.now() - 30 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) });
       store.revoke(SHANGHAI, { kid: signer.kid });
