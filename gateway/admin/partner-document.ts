@@ -60,6 +60,10 @@ export function partnerFromDocument(
     bad('endpoint', `"${endpoint}" is not a URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') bad('endpoint', 'must be http or https');
+  // Messages go to {endpoint}/xr/v1/messages/{messageType} (PROTOCOL §6): a query or fragment would end up
+  // in the middle of that URL, and credentials in it would be logged with the endpoint.
+  if (endpoint.includes('?') || endpoint.includes('#')) bad('endpoint', 'must be a base URL without a query or fragment');
+  if (url.username !== '' || url.password !== '') bad('endpoint', 'must not carry credentials');
   if (typeof format !== 'string' || !context.knownFormat(format)) bad('format', `${String(format)} is not a format the gateway has (GET /admin/v1/formats)`);
   if (!Array.isArray(services) || services.length === 0) bad('services', `must be a non-empty list of ${MESSAGE_TYPES.join(', ')}`);
   const serviceList: MessageType[] = [];

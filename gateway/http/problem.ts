@@ -1,6 +1,6 @@
 /**
  * The one place where an error becomes HTTP: RFC 9457 problem+json with the PROTOCOL §5 code. Anything
- * that is not an XrError is a bug; it is logged (without the request body) and answered as a bare 500.
+ * that is not an XrError is a bug; it is logged (without the request body) and answered as XR_UPSTREAM (asXrError).
  */
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
@@ -50,11 +50,15 @@ export function problemResponder(log: Logger) {
   };
 }
 
-/** Turns anything thrown into an XrError; unexpected errors become a 500 whose detail reveals nothing. */
+/**
+ * Turns anything thrown into an XrError. An unexpected error (a bug) is logged and answered XR_UPSTREAM with
+ * the status §5 gives that code, 502, and a detail that reveals nothing: §5 has no code of its own for an
+ * internal error, and a client that reads the code and the status together finds them consistent.
+ */
 export function asXrError(error: unknown, log: ProblemLogger): XrError {
   if (isXrError(error)) return error;
   const status = (error as { status?: unknown }).status;
   if (status === 413) return new XrError('XR_TOO_LARGE', 'the body is over the size limit');
   log.error({ err: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) }, 'unexpected error');
-  return new XrError('XR_UPSTREAM', 'internal error in the gateway', { status: 500 });
+  return new XrError('XR_UPSTREAM', 'internal error in the gateway');
 }
