@@ -8,11 +8,11 @@
  * and the same rules backwards, then serialize (xml-tree.ts) and encode. Canonical forms: canonical.ts,
  * docs/canonical.md.
  */
-export type { PartnerFormat } from './engine/format.ts';
+export type { PartnerFormat, ReceivedAs } from './engine/format.ts';
 export { compileFormat } from './engine/format.ts';
 export { parseFormatDocument } from './engine/document.ts';
 export { FormatRegistry, shippedFormats } from './engine/registry.ts';
 export { FormatDocumentError } from './engine/errors.ts';
-export { CHARSETS, type Charset } from './engine/charset.ts';
+export { CHARSETS, readableCharset, type Charset } from './engine/charset.ts';
 export { DEFAULT_LIMITS, type BodyLimits } from './engine/hardening.ts';
 export type { CanonicalDocument, CanonicalMessage } from './canonical.ts';

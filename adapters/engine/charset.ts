@@ -3,9 +3,10 @@
  * cannot decode with U+FFFD and what it cannot encode with '?'. Both are silent data loss, so every
  * conversion here is checked by a round trip and a loss becomes an error.
  *
- * Decoding UTF-8 and GB18030 goes first through Node's own TextDecoder, several times faster, but only
- * where its text is provably iconv-lite's: anything it refuses or could read differently is decoded by
- * iconv-lite as before, so what is accepted, refused and read stays exactly the same.
+ * Decoding UTF-8 and GB18030 goes first through Node's own TextDecoder (ICU, fatal), several times faster
+ * and stricter: bytes it refuses are not valid in the charset and are refused, where iconv-lite would read
+ * some of them (GB18030's unassigned codes). Text it could read differently from iconv-lite (the 18 codes
+ * GB18030-2022 moved) is decoded by iconv-lite, so that reading and writing agree.
  */
 import iconv from 'iconv-lite';
 import { malformed, untranslatable } from './errors.ts';
@@ -30,14 +31,36 @@ export function declaredXmlEncoding(body: Buffer): string | undefined {
 }
 
 /**
- * The charset to decode an XML body with: the family's, unless the body's own declaration names another
- * one, which is honoured when iconv-lite knows it.
+ * The charsets a partner's body may be in (PROTOCOL §3: UTF-8, or GB18030/GBK for XML), by charsetKey;
+ * GB2312 and CP936 are read as GBK, which contains them. Any other charset iconv-lite knows (ISO-8859-1,
+ * Big5, …) would read GB18030 bytes as valid text of another script: it is refused, never guessed at.
  */
-export function xmlBodyCharset(body: Buffer, familyCharset: Charset): string {
-  const declared = declaredXmlEncoding(body);
-  if (declared === undefined || charsetKey(declared) === charsetKey(familyCharset)) return familyCharset;
-  if (!iconv.encodingExists(declared)) throw malformed(`the XML declaration names encoding ${declared}, which is not supported`);
-  return declared;
+const READABLE: ReadonlyMap<string, Charset> = new Map([
+  ['utf8', 'UTF-8'], ['gb18030', 'GB18030'], ['gbk', 'GBK'], ['gb2312', 'GBK'], ['cp936', 'GBK'],
+]);
+
+/** The charset a Content-Type's charset parameter or an XML declaration names, if the gateway reads it. */
+export function readableCharset(name: string): Charset | undefined {
+  return READABLE.get(charsetKey(name));
+}
+
+/**
+ * The charset to decode an XML body with. The charset of its Content-Type (`labelled`) comes first (RFC
+ * 7303 §3), then the body's own XML declaration, then the family's. When the label and the declaration
+ * both name a charset they must agree (GBK and GB18030 do: GB18030 contains GBK, and is read): bytes
+ * described two ways are refused rather than read one way at a guess, since a wrong guess gives text that
+ * is valid and wrong.
+ */
+export function xmlBodyCharset(body: Buffer, familyCharset: Charset, labelled?: string): Charset {
+  const declaredName = declaredXmlEncoding(body);
+  const declared = declaredName === undefined ? undefined : readableCharset(declaredName);
+  if (declaredName !== undefined && declared === undefined) throw malformed(`the XML declaration names encoding ${declaredName}, which is not supported (UTF-8, GB18030 or GBK)`);
+  if (labelled === undefined) return declared ?? familyCharset;
+  const label = readableCharset(labelled);
+  if (label === undefined) throw malformed(`the Content-Type names charset ${labelled}, which is not supported (UTF-8, GB18030 or GBK)`);
+  if (declared === undefined || declared === label) return label;
+  if (declared !== 'UTF-8' && label !== 'UTF-8') return 'GB18030';
+  throw malformed(`the Content-Type says charset=${labelled} but the XML declaration says encoding="${declaredName}"`);
 }
 
 /**
@@ -70,17 +93,22 @@ const NATIVE_DECODERS: ReadonlyMap<string, NativeDecoder | undefined> = new Map(
   ['gb18030', nativeDecoder('gb18030', GB18030_2022_READING)],
 ]);
 
-/** The text iconv-lite would decode from `bytes`, through TextDecoder when that gives exactly the same. */
-function decode(bytes: Buffer, charset: string): string {
+/**
+ * The text iconv-lite would decode from `bytes`, through TextDecoder when that gives exactly the same; or
+ * undefined when the bytes are not valid in the charset. Where TextDecoder (fatal) refuses the bytes they
+ * are not valid: iconv-lite would read some of them anyway, e.g. GB18030's unassigned four-byte codes
+ * (84 31 A5 30 as U+10000), which no encoder produces.
+ */
+function decode(bytes: Buffer, charset: string): string | undefined {
   const native = NATIVE_DECODERS.get(charsetKey(charset));
   if (native !== undefined) {
-    let text: string | undefined;
+    let text: string;
     try {
       text = native.decoder.decode(bytes);
     } catch {
-      // not valid in the charset: iconv-lite reads it below, and the check in decodeBody decides as before
+      return undefined;
     }
-    if (text !== undefined && native.mayDiffer?.test(text) !== true) return text;
+    if (native.mayDiffer?.test(text) !== true) return text;
   }
   return iconv.decode(bytes, charset, { stripBOM: false });
 }
@@ -89,7 +117,7 @@ function decode(bytes: Buffer, charset: string): string {
 export function decodeBody(body: Buffer, charset: string): string {
   const text = decode(body, charset);
   // A U+FFFD in the text is either a real U+FFFD (it encodes back to the same bytes) or a replacement.
-  if (text.includes('\uFFFD') && !iconv.encode(text, charset).equals(body)) {
+  if (text === undefined || (text.includes('\uFFFD') && !iconv.encode(text, charset).equals(body))) {
     throw malformed(`the body is not valid ${charset}`);
   }
   return text.startsWith('\uFEFF') ? text.slice(1) : text;

@@ -29,13 +29,19 @@ export interface PartnerFormat {
    * (bad bytes for the charset, bad JSON/XML, DOCTYPE, prototype names, too deep or too many) and
    * XR_TRANSLATION when it does not fit the mapping (missing field, unknown code, bad date, wrong type).
    */
-  toCanonical(messageType: MessageType, direction: Direction, body: Buffer): Promise<CanonicalDocument>;
+  toCanonical(messageType: MessageType, direction: Direction, body: Buffer, received?: ReceivedAs): Promise<CanonicalDocument>;
   /**
    * Canonical document → partner bytes in the format's charset (XML declares it). Rejects with
    * XR_TRANSLATION when the document does not fit the mapping or holds a character the charset or XML
    * cannot carry.
    */
   fromCanonical(messageType: MessageType, direction: Direction, document: CanonicalDocument | CanonicalMessage): Promise<Buffer>;
+}
+
+/** How the body was labelled when it arrived. */
+export interface ReceivedAs {
+  /** The charset parameter of its Content-Type, if any: an XML body is read in it (xmlBodyCharset). */
+  charset?: string;
 }
 
 class MappedFormat implements PartnerFormat {
@@ -59,11 +65,11 @@ class MappedFormat implements PartnerFormat {
     return mapping;
   }
 
-  async toCanonical(messageType: MessageType, direction: Direction, body: Buffer): Promise<CanonicalDocument> {
+  async toCanonical(messageType: MessageType, direction: Direction, body: Buffer, received: ReceivedAs = {}): Promise<CanonicalDocument> {
     const context = `${this.name} ${messageType} ${direction}`;
     if (this.mediaType === 'application/xml') {
       const mapping = this.mapping(messageType, direction);
-      const root = parseXml(decodeBody(body, xmlBodyCharset(body, this.charset)), this.compiled.limits);
+      const root = parseXml(decodeBody(body, xmlBodyCharset(body, this.charset, received.charset)), this.compiled.limits);
       if (root.name !== mapping.root) throw untranslatable(`${context}: the root element must be ${mapping.root}`);
       return readCanonical(mapping.rules, xmlBody, root, context, root.name);
     }

@@ -1,7 +1,9 @@
 /**
  * adapters/engine/charset.ts reads UTF-8 and GB18030 through Node's TextDecoder where that gives exactly
  * iconv-lite's text. These tests hold it to the decoding it replaced (iconv-lite, then the U+FFFD round-trip
- * check, then the BOM dropped), code by code over the whole of GB18030, and on bytes that are not valid.
+ * check, then the BOM dropped), code by code over the whole of GB18030, and on bytes that are not valid —
+ * except that bytes the standard decoder (TextDecoder, fatal) refuses are refused, where iconv-lite read
+ * some of them as text no encoder produces (GB18030's unassigned codes, lone surrogates).
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -9,8 +11,11 @@ import iconv from 'iconv-lite';
 import { decodeBody, encodeText } from '../../adapters/engine/charset.ts';
 import { isXrError } from '../../gateway/protocol/errors.ts';
 
-/** The decoding as it was before TextDecoder: the reference every input must still match. */
+const STANDARD_DECODERS = new Map([['gb18030', new TextDecoder('gb18030', { fatal: true })], ['utf8', new TextDecoder('utf-8', { fatal: true })]]);
+
+/** The decoding as it was before TextDecoder, less what the standard decoder refuses: the reference every input must match. */
 function iconvDecodeBody(body: Buffer, charset: string): string {
+  STANDARD_DECODERS.get(charset.toLowerCase().replace(/[^a-z0-9]/g, ''))?.decode(body);
   const text = iconv.decode(body, charset, { stripBOM: false });
   if (text.includes('\uFFFD') && !iconv.encode(text, charset).equals(body)) throw new Error('refused');
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -108,6 +113,15 @@ describe('Decoding GB18030 bodies', function () {
       for (const trail of [...range(0x00, 0x2f), 0x7f, 0xff]) assertDecodesAsBefore(Buffer.from([0x41, lead, trail, 0x42]), 'GB18030');
     }
     for (const byte of [0x80, 0xff]) assertDecodesAsBefore(Buffer.from([0x41, byte, 0x42]), 'GB18030');
+  });
+
+  it('refuses the four-byte codes GB18030 leaves unassigned, which iconv-lite read as text', () => {
+    for (const hex of ['8431a530', '8f39fe39', 'e3329a36', 'fe39fe39']) {
+      assert.throws(() => decodeBody(Buffer.from(`41${hex}42`, 'hex'), 'GB18030'), (error: unknown) => isXrError(error) && error.code === 'XR_MALFORMED', hex);
+      assert.notEqual(iconv.decode(Buffer.from(hex, 'hex'), 'gb18030'), '\uFFFD', `iconv-lite reads ${hex} as text`);
+    }
+    assert.equal(decodeBody(Buffer.from('418431a43942', 'hex'), 'GB18030'), 'A\uFFFFB');
+    assert.equal(decodeBody(Buffer.from('419030813042', 'hex'), 'GB18030'), 'A\u{10000}B');
   });
 
   it('refuses, or reads, four-byte codes outside GB18030 and cut-off codes as before', () => {

@@ -145,7 +145,7 @@ describe('Charsets of partner bodies', () => {
     await refusedWith('XR_MALFORMED', sh.toCanonical('application.status', 'response', gb18030('{"code": "0000", "ywbh": "1", "msg": "已收到"}')));
   });
 
-  it('honours an XML declaration naming another encoding iconv-lite knows', async () => {
+  it('honours an XML declaration naming another encoding the gateway reads (UTF-8, GB18030, GBK)', async () => {
     const expected = { applyNo: '3304002026112700002', message: '已收到' };
     assert.deepEqual(await zj.toCanonical('application.status', 'response', utf8(`<?xml version="1.0" encoding="UTF-8"?>\n${ZJ_ACK}`)), expected);
     assert.deepEqual(await zj.toCanonical('application.status', 'response', iconv.encode(`<?xml version="1.0" encoding="GBK"?>\n${ZJ_ACK}`, 'gbk')), expected);
@@ -158,8 +158,12 @@ describe('Charsets of partner bodies', () => {
     assert.deepEqual(await js.toCanonical('application.status', 'response', utf8('\uFEFF<Message version="1.0"><Head><MsgType>Ack</MsgType></Head><Body><Ack no="1"><Note>x</Note></Ack></Body></Message>')), { applyNo: '1', message: 'x' });
   });
 
-  it('refuses an XML declaration naming an encoding iconv-lite does not know with XR_MALFORMED', async () => {
+  it('refuses an XML declaration naming an encoding the gateway does not read with XR_MALFORMED, known to iconv-lite or not', async () => {
     await refusedWith('XR_MALFORMED', zj.toCanonical('application.status', 'response', utf8(`<?xml version="1.0" encoding="X-MARTIAN"?>\n${ZJ_ACK}`)));
+    // GB18030 bytes would read as valid Latin-1 or Big5 text, and wrong: never read at a guess.
+    for (const encoding of ['ISO-8859-1', 'windows-1252', 'Big5', 'EUC-KR', 'binary']) {
+      assert.match(await refusedWith('XR_MALFORMED', zj.toCanonical('application.status', 'response', gb18030(`<?xml version="1.0" encoding="${encoding}"?>\n${ZJ_ACK}`))), /not supported/);
+    }
   });
 
   it('keeps a real U+FFFD, which is valid GB18030', async () => {
