@@ -118,6 +118,26 @@ export function parseSignatureHeader(value: string | undefined, allowedAlgs: rea
 }
 
 /**
+ * Who an X-XR-Signature that parseSignatureHeader refused says it is from, and its message id: `iss` when
+ * it is a region code and `jti` when it is a string, read from a protected header that decodes to a JSON
+ * object. Only to address the refusal (§5: `aud` and `irt` of its signature, the problem's `jti`) — nothing
+ * here is trusted, exactly as with a header that parses but whose signature does not verify.
+ */
+export function claimedSender(value: string | undefined): { iss?: string; jti?: string } {
+  const protectedB64 = value?.trim().split('.')[0];
+  if (!protectedB64) return {};
+  try {
+    const { iss, jti } = parseJsonObject(decodeBase64url(protectedB64, 'protected header'));
+    return { ...(isRegionCode(iss) ? { iss } : {}), ...(isNonEmptyString(jti) && jti.length <= MAX_CLAIMED_JTI ? { jti } : {}) };
+  } catch {
+    return {};
+  }
+}
+
+/** A refused header's jti is echoed back only up to this length. */
+const MAX_CLAIMED_JTI = 200;
+
+/**
  * A body read straight into its signing input (RFC 7797 §3: `ASCII(BASE64URL(header)) '.' body`), `body` a
  * view of the tail of `signingInput`: verifying it copies nothing, where a body read on its own is copied
  * once more into a signing input (a 1 MB material too). gateway/http/raw-body.ts readBodyAfter makes one.

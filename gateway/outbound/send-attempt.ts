@@ -159,7 +159,7 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
         requestJti: jti,
         algorithms: context.algorithms,
         trust: context.trust(),
-        nowSeconds: Math.floor(context.nowMs() / 1000),
+        nowMs: context.nowMs(),
       });
       return undefined;
     } catch (error) {

@@ -16,7 +16,8 @@ export interface AnswerExpectation {
   requestJti: string;
   algorithms: readonly SignatureAlgorithm[];
   trust: TrustStore;
-  nowSeconds: number;
+  /** The gateway's clock in milliseconds (the skew check is exact to it, as for requests). */
+  nowMs: number;
 }
 
 export async function verifyPartnerAnswer(signature: string | undefined, body: Buffer, expected: AnswerExpectation): Promise<XrProtectedHeader> {
@@ -25,9 +26,9 @@ export async function verifyPartnerAnswer(signature: string | undefined, body: B
   if (header.iss !== expected.partner) throw new XrError('XR_PARTNER_UNKNOWN', `the answer is signed by ${header.iss}, not by ${expected.partner}`);
   if (header.aud !== expected.ownRegion) throw new XrError('XR_AUDIENCE', `the answer's aud ${header.aud} is not ${expected.ownRegion}`);
   if (header.irt !== expected.requestJti) throw new XrError('XR_BINDING', `the answer's irt ${String(header.irt)} is not this attempt's jti ${expected.requestJti}`);
-  const signerKey = expected.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(expected.nowSeconds * 1000));
+  const signerKey = expected.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(expected.nowMs));
   await verifyDetached(parsed, body, signerKey);
-  const skew = Math.abs(expected.nowSeconds - header.iat);
-  if (skew > MAX_CLOCK_SKEW_SECONDS) throw new XrError('XR_CLOCK_SKEW', `the answer's iat is ${skew} s from the gateway's clock`);
+  const skewMs = Math.abs(expected.nowMs - header.iat * 1000);
+  if (skewMs > MAX_CLOCK_SKEW_SECONDS * 1000) throw new XrError('XR_CLOCK_SKEW', `the answer's iat is ${(skewMs / 1000).toFixed(3)} s from the gateway's clock`);
   return header;
 }

@@ -4,13 +4,14 @@
  */
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { readableCharset } from '../../adapters/index.ts';
 import { XrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, isMessageType } from '../protocol/messages.ts';
 import { PROBLEM_MEDIA_TYPE, asXrError, problemOf } from '../http/problem.ts';
 import { parseMediaType, readBodyAfter, readRawBody } from '../http/raw-body.ts';
 import { requestContext, requestIdOf } from '../request-context.ts';
 import { signingInputPrefix, type XrProtectedHeader } from '../../certs/jws.ts';
-import { claimedHeader, readSignature } from './verify-message.ts';
+import { claimedHeader, claimedSenderOf, readSignature } from './verify-message.ts';
 import { handlePartnerMessage, signAnswer, type MessageFacts, type PartnerPipelineDeps, type StageTimer } from './pipeline.ts';
 
 const ROUTE = /^\/xr\/v1\/messages\/([^/?]+)$/;
@@ -47,6 +48,17 @@ export interface InboundOutcome {
   durationMs: number;
 }
 
+/** The message type a request path names, or undefined: not this route, or not percent-decodable. */
+function messageTypeIn(path: string): string | undefined {
+  const match = ROUTE.exec(path);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined; // e.g. %E0%A4%A: no such resource, not a failure of the gateway
+  }
+}
+
 export function partnerListener(options: PartnerListenerOptions): Koa {
   const { deps, log } = options;
   const app = new Koa();
@@ -55,9 +67,10 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
     const signature = ctx.get(SIGNATURE_HEADER) || undefined;
     const reading = readSignature(signature, deps.algorithms);
     const claimed = claimedHeader(reading);
-    const requestLog = log.child({ requestId: requestIdOf(ctx), jti: claimed?.jti, iss: claimed?.iss });
-    const match = ROUTE.exec(ctx.path);
-    const messageType = match ? decodeURIComponent(match[1]!) : '';
+    const sender = claimedSenderOf(reading);
+    const requestLog = log.child({ requestId: requestIdOf(ctx), jti: sender.jti, iss: sender.iss });
+    const routed = messageTypeIn(ctx.path);
+    const messageType = routed ?? '';
     const started = performance.now();
     const facts: MessageFacts = {};
     let body: Buffer | undefined;
@@ -66,7 +79,7 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       durationMs: performance.now() - started,
     });
     try {
-      if (!match) throw new XrError('XR_NOT_FOUND', `no such resource: ${ctx.path}`);
+      if (routed === undefined) throw new XrError('XR_NOT_FOUND', `no such resource: ${ctx.path}`);
       if (ctx.method !== 'POST') throw new XrError('XR_BAD_REQUEST', `use POST, not ${ctx.method}`);
       if (!isMessageType(messageType)) throw new XrError('XR_NOT_FOUND', `unknown message type ${messageType}`);
       const media = parseMediaType(ctx.get('content-type'));
@@ -74,6 +87,9 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       if (!mediaType) throw new XrError('XR_UNSUPPORTED_MEDIA', 'the body must be application/json or application/xml');
       if (mediaType === 'application/json' && media.charset !== undefined && media.charset.toLowerCase() !== 'utf-8') {
         throw new XrError('XR_UNSUPPORTED_MEDIA', `JSON is UTF-8, not ${media.charset}`);
+      }
+      if (media.charset !== undefined && readableCharset(media.charset) === undefined) {
+        throw new XrError('XR_UNSUPPORTED_MEDIA', `charset ${media.charset} is not one the gateway reads (UTF-8, GB18030 or GBK)`);
       }
       // With a header that parses, the body is read into its signing input (one copy of it instead of two).
       const read = 'parsed' in reading
@@ -88,6 +104,7 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
         body,
         signingInput: read.signingInput,
         mediaType,
+        charset: media.charset,
         idempotencyKey: ctx.get(IDEMPOTENCY_HEADER) || undefined,
       }, deps, options.time, facts);
       ctx.status = answer.status;
@@ -98,10 +115,11 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       options.onOutcome?.(outcome('OK', answer.status, answer));
     } catch (error) {
       const xr = asXrError(error, requestLog);
-      const problem = Buffer.from(JSON.stringify(problemOf(xr, claimed?.jti)), 'utf8');
-      // A refusal is signed too (§5), addressed to whoever the signature claims sent the message.
-      const audience = claimed?.iss ?? '000000';
-      const problemSignature = await signAnswer(deps, problem, audience, claimed?.jti);
+      const problem = Buffer.from(JSON.stringify(problemOf(xr, sender.jti)), 'utf8');
+      // A refusal is signed too (§5), addressed to whoever the signature claims sent the message — also when
+      // the header was refused but its iss and jti could be read.
+      const audience = sender.iss ?? '000000';
+      const problemSignature = await signAnswer(deps, problem, audience, sender.jti);
       ctx.status = xr.status;
       ctx.set(xr.headers);
       ctx.set('content-type', PROBLEM_MEDIA_TYPE);

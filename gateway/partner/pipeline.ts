@@ -45,6 +45,8 @@ export interface PartnerPipelineDeps {
 export interface InboundRequest extends SignedRequest {
   /** The request's media type essence, e.g. application/xml (checked against the partner's format). */
   mediaType: string;
+  /** The charset parameter of its Content-Type, if any: an XML body is read in it (adapters, xmlBodyCharset). */
+  charset?: string;
   /** X-XR-Idempotency-Key, sent by a partner that retries (PROTOCOL §6). */
   idempotencyKey: string | undefined;
 }
@@ -80,10 +82,14 @@ export async function signAnswer(deps: PartnerPipelineDeps, body: Buffer, audien
 export async function handlePartnerMessage(
   request: InboundRequest, deps: PartnerPipelineDeps, time: StageTimer = untimed, facts: MessageFacts = {},
 ): Promise<SignedAnswer> {
-  const nowSeconds = Math.floor(deps.nowMs() / 1000);
+  const nowMs = deps.nowMs();
+  const nowSeconds = Math.floor(nowMs / 1000);
   const { messageType } = request;
 
-  const expiresAt = nowSeconds + REPLAY_WINDOW_SECONDS;
+  // An entry can be claimed again once its expires_at is at or before the current whole second. A message
+  // accepted now passes the skew check until iat + 300 s, and iat ≤ now + 300 s: up to the second
+  // nowSeconds + 600 included. So the entry outlives that second — it is remembered at least 2 × 300 s (§2).
+  const expiresAt = nowSeconds + REPLAY_WINDOW_SECONDS + 1;
   const replayStore = {
     claimReplay: (iss: string, jti: string) => deps.store.replayClaim(iss, jti, expiresAt, nowSeconds),
     releaseReplay: (iss: string, jti: string) => deps.store.replayRelease(iss, jti, expiresAt),
@@ -93,7 +99,7 @@ export async function handlePartnerMessage(
     verified = await verifySignedRequest(request, {
       ownRegion: deps.ownRegion,
       algorithms: deps.algorithms,
-      nowSeconds,
+      nowMs,
       partner: (region) => deps.directory.partner(region),
       trust: deps.directory.trust,
       ...replayStore,
@@ -107,7 +113,7 @@ export async function handlePartnerMessage(
   try {
     format = formatFor(deps, partner, request.mediaType);
     await time('translate', async () => {
-      canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body);
+      canonicalRequest = await deps.translator.toCanonical(format, deps.directory.formats.source(format.name), messageType, request.body, { charset: request.charset });
     });
     if ('applyNo' in canonicalRequest) facts.applyNo = canonicalRequest.applyNo;
     once = await claimIdempotencyKey(deps.store, header.iss, request, nowSeconds);

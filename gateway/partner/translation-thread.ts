@@ -9,7 +9,7 @@
  * validation, and a refusal comes back as the same XrError (code, detail, status).
  */
 import { Worker } from 'node:worker_threads';
-import type { PartnerFormat } from '../../adapters/index.ts';
+import type { PartnerFormat, ReceivedAs } from '../../adapters/index.ts';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { XrError } from '../protocol/errors.ts';
@@ -37,11 +37,11 @@ export class InboundTranslator {
   }
 
   /** The partner's request as a validated canonical document, or the XrError refusing it. */
-  async toCanonical<T extends MessageType>(format: PartnerFormat, source: string | undefined, messageType: T, body: Buffer) {
+  async toCanonical<T extends MessageType>(format: PartnerFormat, source: string | undefined, messageType: T, body: Buffer, received: ReceivedAs = {}) {
     if (body.byteLength < this.#thresholdBytes || source === undefined) {
-      return validateCanonical(messageType, 'request', await format.toCanonical(messageType, 'request', body), this.#regions);
+      return validateCanonical(messageType, 'request', await format.toCanonical(messageType, 'request', body, received), this.#regions);
     }
-    const canonical = await this.#inThread({ id: 0, format: { name: format.name, source }, messageType, body });
+    const canonical = await this.#inThread({ id: 0, format: { name: format.name, source }, messageType, body, received });
     return canonical as ReturnType<typeof validateCanonical<T, 'request'>>;
   }
 

@@ -5,7 +5,7 @@
  * through the admin API is recompiled here the first time a large message needs it.
  */
 import { parentPort } from 'node:worker_threads';
-import { FormatRegistry } from '../../adapters/index.ts';
+import { FormatRegistry, type ReceivedAs } from '../../adapters/index.ts';
 import { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { isXrError, type XrCode } from '../protocol/errors.ts';
@@ -16,6 +16,7 @@ export interface TranslationRequest {
   format: { name: string; source: string };
   messageType: MessageType;
   body: Uint8Array;
+  received: ReceivedAs;
 }
 
 export type TranslationReply =
@@ -36,7 +37,7 @@ async function translate(request: TranslationRequest): Promise<TranslationReply>
   try {
     if (formats.source(format.name) !== format.source) formats.put(format.name, format.source);
     const body = Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength);
-    const canonical = await formats.get(format.name)!.toCanonical(messageType, 'request', body);
+    const canonical = await formats.get(format.name)!.toCanonical(messageType, 'request', body, request.received);
     return { id, canonical: validateCanonical(messageType, 'request', canonical, regions) };
   } catch (error) {
     if (isXrError(error)) return { id, refusal: { code: error.code, detail: error.detail, status: error.status } };

@@ -7,7 +7,7 @@
  * message leaves no replay entry and a replay is refused as XR_REPLAY, at its place in the §2 order.
  */
 import type { KeyObject } from 'node:crypto';
-import { parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
+import { claimedSender, parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { XrError } from '../protocol/errors.ts';
 import { MAX_CLOCK_SKEW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
@@ -25,13 +25,17 @@ export interface SignedRequest {
   signingInput?: Buffer;
 }
 
-/** X-XR-Signature parsed, or the refusal parsing it produced (thrown at its place in the §2 order). */
-export type SignatureReading = { parsed: ParsedSignature } | { refusal: unknown };
+/**
+ * X-XR-Signature parsed, or the refusal parsing it produced (thrown at its place in the §2 order) with the
+ * sender and message id the header claims, when they can be read, to address the refusal.
+ */
+export type SignatureReading = { parsed: ParsedSignature } | { refusal: unknown; claimed: { iss?: string; jti?: string } };
 
 export interface VerificationContext {
   ownRegion: string;
   algorithms: readonly SignatureAlgorithm[];
-  nowSeconds: number;
+  /** The gateway's clock, in milliseconds: the skew check and the certificate's validity are exact to it. */
+  nowMs: number;
   partner(region: string): Partner | undefined;
   trust: TrustStore;
   /** Remembers (iss, jti) durably; false when it was already remembered (a replay). */
@@ -81,13 +85,18 @@ export function readSignature(signature: string | undefined, algorithms: readonl
   try {
     return { parsed: parseSignatureHeader(signature, algorithms) };
   } catch (refusal) {
-    return { refusal };
+    return { refusal, claimed: claimedSender(signature) };
   }
 }
 
 /** The claimed header, when it could be parsed. */
 export function claimedHeader(reading: SignatureReading): XrProtectedHeader | undefined {
   return 'parsed' in reading ? reading.parsed.header : undefined;
+}
+
+/** Whom a refusal answers: the claimed sender and message id, from a header that parsed or one refused. */
+export function claimedSenderOf(reading: SignatureReading): { iss?: string; jti?: string } {
+  return 'parsed' in reading ? reading.parsed.header : reading.claimed;
 }
 
 export async function verifySignedRequest(request: SignedRequest, context: VerificationContext): Promise<VerifiedRequest> {
@@ -100,15 +109,17 @@ export async function verifySignedRequest(request: SignedRequest, context: Verif
   if (!partner) throw new XrError('XR_PARTNER_UNKNOWN', `region ${header.iss} is not a registered partner`);
   if (header.aud !== context.ownRegion) throw new XrError('XR_AUDIENCE', `aud ${header.aud} is not ${context.ownRegion}`);
 
-  const signerKey = context.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(context.nowSeconds * 1000));
+  const signerKey = context.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(context.nowMs));
   const { body, signingInput } = request;
   await verifyDetached(parsed, signingInput === undefined ? body : { signingInput, body }, signerKey);
 
-  const skew = Math.abs(context.nowSeconds - header.iat);
-  if (skew > MAX_CLOCK_SKEW_SECONDS) {
-    throw new XrError('XR_CLOCK_SKEW', `iat is ${skew} s from the gateway's clock; at most ${MAX_CLOCK_SKEW_SECONDS} s is allowed`);
+  // |now − iat| ≤ 300 s with now exact to the millisecond: 0.999 s past a whole second is not that second.
+  const skewMs = Math.abs(context.nowMs - header.iat * 1000);
+  if (skewMs > MAX_CLOCK_SKEW_SECONDS * 1000) {
+    throw new XrError('XR_CLOCK_SKEW', `iat is ${(skewMs / 1000).toFixed(3)} s from the gateway's clock; at most ${MAX_CLOCK_SKEW_SECONDS} s is allowed`);
   }
-  if (header.htm.toUpperCase() !== request.method.toUpperCase() || header.htu !== request.pathWithQuery) {
+  // HTTP methods are case-sensitive (RFC 9110 §9.1): htm must be the method exactly as sent.
+  if (header.htm !== request.method || header.htu !== request.pathWithQuery) {
     throw new XrError('XR_BINDING', `the signature is bound to ${header.htm} ${header.htu}, not to this request`);
   }
   const replay: ReplayClaim = context.claimReplay(header.iss, header.jti).then((claimed) => ({ claimed }), (error: unknown) => ({ error }));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import iconv from 'iconv-lite';
 import { FormatRegistry, shippedFormats } from '../../adapters/index.ts';
 import { RegionTable } from '../../adapters/regions/index.ts';
 import { InboundTranslator } from '../../gateway/partner/translation-thread.ts';
@@ -61,6 +62,17 @@ describe('the translation thread: large partner bodies translated off the reques
       assert.deepEqual(threaded, local);
       assert.match(threaded.code, /^XR_(TRANSLATION|VALIDATION|MALFORMED|BAD_REQUEST)/);
     }
+  });
+
+  it('reads an XML body in the charset its Content-Type named, as in place, and refuses a contradicting label alike', async function () {
+    const format = formats.get('zj-xml')!;
+    const gb18030 = fixture('zj-xml', 'application.submit.request.xml');
+    const utf8 = Buffer.from(iconv.decode(gb18030, 'gb18030').replace(/^<\?xml[^>]*\?>\s*/, ''), 'utf8');
+    const expected = JSON.parse(fixture('zj-xml', 'application.submit.request.canonical.json').toString('utf8'));
+    assert.deepEqual(await inThread.toCanonical(format, documents.get('zj-xml'), 'application.submit', utf8, { charset: 'utf-8' }), expected);
+    const threaded = await refusalOf(inThread.toCanonical(format, documents.get('zj-xml'), 'application.submit', gb18030, { charset: 'utf-8' }));
+    assert.deepEqual(threaded, await refusalOf(inPlace.toCanonical(format, documents.get('zj-xml'), 'application.submit', gb18030, { charset: 'utf-8' })));
+    assert.equal(threaded.code, 'XR_MALFORMED');
   });
 
   it('follows a format changed under the same name (as through the admin API): it recompiles from the new text', async function () {
