@@ -20,6 +20,7 @@ import {
   type CanonicalType, type CodeTable, type JsonType, type Scalar, type ScalarCodec, type TextMapping,
 } from './scalar.ts';
 import { compileTimePattern } from './time.ts';
+import { shapeOf } from './shape.ts';
 
 const FORMAT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MEDIA_TYPES = ['application/json', 'application/xml'] as const;
@@ -163,12 +164,14 @@ function compileMapping(value: unknown, where: string, context: Context): Compil
   const mapping = mappingAt(value, where);
   if (context.body === 'json') {
     onlyKeys(mapping, where, ['fields']);
-    return { rules: compileScope(mapping.fields, at(where, 'fields'), context) };
+    const rules = compileScope(mapping.fields, at(where, 'fields'), context);
+    return { rules, shape: shapeOf(rules) };
   }
   onlyKeys(mapping, where, ['root', 'fields']);
   const root = partnerPath(stringAt(mapping.root, at(where, 'root')), 'node', at(where, 'root'), context);
   if (root.steps.length !== 1) fail(at(where, 'root'), 'is the name of one element');
-  return { root: root.text, rules: compileScope(mapping.fields, at(where, 'fields'), context) };
+  const rules = compileScope(mapping.fields, at(where, 'fields'), context);
+  return { root: root.text, rules, shape: shapeOf(rules) };
 }
 
 // ---- fields --------------------------------------------------------------------------------------
@@ -188,16 +191,16 @@ function compileFields(
   return Object.entries(fields).flatMap(([path, field]) => compileField(path, field, at(where, path), context, outerPartner, outerCanonical));
 }
 
-type FieldKind = 'value' | 'const' | 'computed' | 'each' | 'entries' | 'group';
+type FieldKind = 'value' | 'const' | 'computed' | 'each' | 'entries' | 'group' | 'ignore';
 
 function kindOf(field: Record<string, unknown>, where: string): FieldKind {
-  const declared = (['each', 'entries', 'const'] as const).filter((key) => key in field);
+  const declared = (['each', 'entries', 'const', 'ignore'] as const).filter((key) => key in field);
   if (declared.length > 1) fail(where, `use only one of ${declared.join(', ')}`);
   if (declared[0] !== undefined) return declared[0];
   if ('fields' in field) return 'group';
   if ('canonical' in field) return 'value';
   if ('toPartner' in field) return 'computed';
-  return fail(where, 'say what the field is: canonical, const, each, entries, fields or toPartner');
+  return fail(where, 'say what the field is: canonical, const, each, entries, fields, toPartner or ignore');
 }
 
 function compileField(
@@ -227,6 +230,10 @@ function compileField(
       if (!allowed) fail(at(where, 'const'), context.body === 'xml' ? 'must be a string in an XML format (quote it: "1.0")' : 'must be a string, number or boolean');
       return [{ kind, partner: partnerFor('scalar'), value: constant as Scalar, optional: optional() }];
     }
+    case 'ignore':
+      onlyKeys(field, where, ['ignore']);
+      if (field.ignore !== true) fail(at(where, 'ignore'), 'must be true');
+      return [{ kind, partner: partnerFor('scalar') }];
     case 'computed':
       onlyKeys(field, where, ['toPartner']);
       return [{ kind, partner: partnerFor('scalar'), toPartner: expression(field.toPartner, at(where, 'toPartner')) }];

@@ -14,6 +14,7 @@ import { assertJsonShape, parseJson } from './json-parse.ts';
 import type { CompiledDocument, CompiledMapping } from './rules.ts';
 import { readCanonical, writePartner } from './translate.ts';
 import { parseXml } from './xml-parse.ts';
+import { checkJsonShape, checkXmlShape } from './shape.ts';
 import { serializeXml, xmlElement } from './xml-tree.ts';
 import { XrError } from '../../gateway/protocol/errors.ts';
 
@@ -71,12 +72,16 @@ class MappedFormat implements PartnerFormat {
       const mapping = this.mapping(messageType, direction);
       const root = parseXml(decodeBody(body, xmlBodyCharset(body, this.charset, received.charset)), this.compiled.limits);
       if (root.name !== mapping.root) throw untranslatable(`${context}: the root element must be ${mapping.root}`);
+      if (direction === 'request') checkXmlShape(root, mapping.shape, context, root.name);
       return readCanonical(mapping.rules, xmlBody, root, context, root.name);
     }
     const value = parseJson(decodeBody(body, this.charset), this.compiled.limits);
     if (!isJsonObject(value)) throw untranslatable(`${context}: the body must be a JSON object`);
+    // The canonical form itself is held to its own fields by validation (adapters/validation).
     if (this.compiled.identity) return value;
-    return readCanonical(this.mapping(messageType, direction).rules, jsonBody, value, context, '');
+    const mapping = this.mapping(messageType, direction);
+    if (direction === 'request') checkJsonShape(value, mapping.shape, context, '');
+    return readCanonical(mapping.rules, jsonBody, value, context, '');
   }
 
   async fromCanonical(messageType: MessageType, direction: Direction, message: CanonicalDocument | CanonicalMessage): Promise<Buffer> {

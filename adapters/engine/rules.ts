@@ -8,6 +8,7 @@ import type { Charset } from './charset.ts';
 import type { BodyLimits } from './hardening.ts';
 import type { CanonicalPath, PartnerPath } from './paths.ts';
 import type { Scalar, ScalarCodec } from './scalar.ts';
+import type { Shape } from './shape.ts';
 
 /** A partner value ⇄ a canonical value. */
 export interface ValueRule {
@@ -55,12 +56,20 @@ export interface EntriesRule {
   readonly entry?: { readonly key: PartnerPath; readonly value: PartnerPath };
 }
 
-export type MappingRule = ValueRule | ConstRule | ComputedRule | EachRule | EntriesRule;
+/** A partner place the mapping has no use for, allowed in and dropped (shape.ts); never written. */
+export interface IgnoreRule {
+  readonly kind: 'ignore';
+  readonly partner: PartnerPath;
+}
+
+export type MappingRule = ValueRule | ConstRule | ComputedRule | EachRule | EntriesRule | IgnoreRule;
 
 export interface CompiledMapping {
   /** XML: the root element's name. */
   readonly root?: string;
   readonly rules: readonly MappingRule[];
+  /** What a partner body may hold: the places the rules read (shape.ts). */
+  readonly shape: Shape;
 }
 
 export type MappingKey = `${MessageType} ${Direction}`;

@@ -107,6 +107,7 @@ async function read<S>(rules: readonly MappingRule[], model: BodyModel<S>, scope
         break;
       }
       case 'computed':
+      case 'ignore':
         break;
       case 'each': {
         const where = new RuleAt(place, rule);
@@ -174,6 +175,8 @@ async function write<S>(rules: readonly MappingRule[], model: BodyModel<S>, scop
       }
       case 'const':
         model.write(scope, rule.partner, rule.value, new RuleAt(place, rule));
+        break;
+      case 'ignore':
         break;
       case 'computed': {
         const where = new RuleAt(place, rule);

@@ -1,0 +1,90 @@
+/**
+ * A partner body holds only what its mapping reads (adapters/engine/shape.ts): an element, attribute or key
+ * the rules do not read would be dropped without a word — a misspelt `<LICENCE_NO>` loses the licence number
+ * — so it is XR_TRANSLATION, named by its path. A field `{ ignore: true }` lets a known, harmless extra in.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import iconv from 'iconv-lite';
+import { FormatRegistry, compileFormat, parseFormatDocument } from '../../adapters/index.ts';
+import { refusedWith } from './support/refusals.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../../../shared/fixtures');
+const fixtureText = (family: string, file: string, charset = 'utf8') => iconv.decode(readFileSync(path.join(FIXTURES, family, file)), charset);
+const canonical = (family: string, file: string) => JSON.parse(fixtureText(family, file)) as Record<string, unknown>;
+const formats = FormatRegistry.withShippedFormats();
+
+describe('Places a partner body holds that its mapping does not read', () => {
+  it('refuses a misspelt optional element instead of dropping its value (zj-xml LICENCE_NO for LICENSE_NO)', async () => {
+    const zj = formats.get('zj-xml')!;
+    const text = fixtureText('zj-xml', 'application.status.request.xml', 'gb18030').replace('</MEMO>', '</MEMO><LICENCE_NO>JY23305020012345</LICENCE_NO>');
+    const detail = await refusedWith('XR_TRANSLATION', zj.toCanonical('application.status', 'request', iconv.encode(text, 'gb18030')));
+    assert.match(detail, /RECORDS\/RECORD\/LICENCE_NO is not in the format's mapping/);
+  });
+
+  it('refuses an attribute the mapping does not read, and lets namespace declarations and xml:lang through', async () => {
+    const js = formats.get('js-xml')!;
+    const text = fixtureText('js-xml', 'application.status.request.xml');
+    const detail = await refusedWith('XR_TRANSLATION', js.toCanonical('application.status', 'request', Buffer.from(text.replace('state="COMPLETED"', 'state="COMPLETED" priority="high"'))));
+    assert.match(detail, /Message\/Body\/Status\/@priority is not in the format's mapping/);
+    const annotated = text.replace('<Message version="1.0">', '<Message version="1.0" xmlns="urn:example:js" xml:lang="zh-CN">');
+    assert.deepEqual(await js.toCanonical('application.status', 'request', Buffer.from(annotated)), canonical('js-xml', 'application.status.request.canonical.json'));
+  });
+
+  it('refuses an extra JSON key, at the top and inside an item of a list (sh-json)', async () => {
+    const sh = formats.get('sh-json')!;
+    const body = JSON.parse(fixtureText('sh-json', 'application.submit.request.json')) as Record<string, unknown> & { clxx: Array<Record<string, unknown>> };
+    assert.match(await refusedWith('XR_TRANSLATION', sh.toCanonical('application.submit', 'request', Buffer.from(JSON.stringify({ ...body, zzbh_x: 'x' })))), /zzbh_x is not in the format's mapping/);
+    const inItem = { ...body, clxx: [body.clxx[0], { ...body.clxx[0], md5: '00' }] };
+    assert.match(await refusedWith('XR_TRANSLATION', sh.toCanonical('application.submit', 'request', Buffer.from(JSON.stringify(inItem)))), /clxx\[2\]\/md5 is not in the format's mapping/);
+  });
+
+  it('takes any keys in a map whose keys are the entries (sh-json bdxx → form)', async () => {
+    const sh = formats.get('sh-json')!;
+    const body = JSON.parse(fixtureText('sh-json', 'application.submit.request.json')) as Record<string, unknown>;
+    const translated = await sh.toCanonical('application.submit', 'request', Buffer.from(JSON.stringify({ ...body, bdxx: { 经营范围: '热食类', seats: '12' } })));
+    assert.deepEqual(translated.form, { 经营范围: '热食类', seats: '12' });
+  });
+
+  it('lets a field marked { ignore: true } in, whatever it holds, drops it, and never writes it', async () => {
+    const format = compileFormat('city-xml', parseFormatDocument(`
+mediaType: application/xml
+charset: UTF-8
+messages:
+  application.status:
+    request:
+      root: Ack
+      fields:
+        No: applyNo
+        Note: message
+        Trace: { ignore: true }
+        "@build": { ignore: true }
+`));
+    const body = '<Ack build="7"><No>1</No><Note>已收到</Note><Trace><Host>a</Host><Ms>3</Ms></Trace></Ack>';
+    assert.deepEqual(await format.toCanonical('application.status', 'request', Buffer.from(body)), { applyNo: '1', message: '已收到' });
+    const written = (await format.fromCanonical('application.status', 'request', { applyNo: '1', message: '已收到' })).toString('utf8');
+    assert.doesNotMatch(written, /Trace|build/);
+    await refusedWith('XR_TRANSLATION', format.toCanonical('application.status', 'request', Buffer.from('<Ack other="1"><No>1</No><Note>x</Note></Ack>')));
+  });
+
+  it('reads an answer with places its mapping does not read, as canonical answers with unknown fields are: a receipt is never lost', async () => {
+    const zj = formats.get('zj-xml')!;
+    const text = fixtureText('zj-xml', 'application.submit.response.xml', 'gb18030').replace('</MEMO>', '</MEMO><TRACE_ID>42</TRACE_ID>');
+    assert.deepEqual(await zj.toCanonical('application.submit', 'response', iconv.encode(text, 'gb18030')), canonical('zj-xml', 'application.submit.response.canonical.json'));
+  });
+
+  it('refuses a document whose ignore is not true, or that ignores a place another field reads', () => {
+    const document = (fields: string) => `
+mediaType: application/json
+charset: UTF-8
+messages:
+  application.status:
+    response:
+      fields:
+${fields}
+`;
+    assert.throws(() => compileFormat('x', parseFormatDocument(document('        no: applyNo\n        msg: message\n        extra: { ignore: false }'))), /extra\.ignore: must be true/);
+    assert.throws(() => compileFormat('x', parseFormatDocument(document('        no: applyNo\n        msg: message\n        meta: { ignore: true }\n        meta/id: { const: "1" }'))), /collide/);
+  });
+});
