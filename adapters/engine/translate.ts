@@ -88,7 +88,9 @@ async function read<S>(rules: readonly MappingRule[], model: BodyModel<S>, scope
       case 'value': {
         const where = new RuleAt(place, rule);
         const raw = model.read(scope, rule.partner, where);
-        if (raw === undefined) {
+        // An optional field sent empty (<LICENSE_NO/>, "zzbh": "") has no value: canonical leaves it out
+        // (docs/canonical.md), as layouts that write every column, filled or not, mean it.
+        if (raw === undefined || (rule.optional && raw === '')) {
           if (!rule.optional) throw untranslatable(`${where}: is missing`);
         } else {
           // Only JSONata codecs answer with a promise: the others are not awaited, which spares each field a

@@ -88,3 +88,25 @@ ${fields}
     assert.throws(() => compileFormat('x', parseFormatDocument(document('        no: applyNo\n        msg: message\n        meta: { ignore: true }\n        meta/id: { const: "1" }'))), /collide/);
   });
 });
+
+describe('An optional field a partner sends empty', () => {
+  it('is left out of the canonical document, in XML and JSON alike (zj-xml <LICENSE_NO/>, sh-json "zzbh": "")', async () => {
+    const zj = formats.get('zj-xml')!;
+    const zjText = fixtureText('zj-xml', 'application.status.request.xml', 'gb18030').replace('</MEMO>', '</MEMO><LICENSE_NO/>');
+    const zjCanonical = await zj.toCanonical('application.status', 'request', iconv.encode(zjText, 'gb18030'));
+    assert.equal('licenceNo' in zjCanonical, false);
+    assert.deepEqual(zjCanonical, canonical('zj-xml', 'application.status.request.canonical.json'));
+    const sh = formats.get('sh-json')!;
+    const shBody = JSON.parse(fixtureText('sh-json', 'application.status.request.json')) as Record<string, unknown>;
+    for (const empty of ['', null]) {
+      const translated = await sh.toCanonical('application.status', 'request', Buffer.from(JSON.stringify({ ...shBody, zzbh: empty })));
+      assert.equal('licenceNo' in translated, false, JSON.stringify(empty));
+    }
+  });
+
+  it('is still a value where the field is required: an empty <MEMO/> is ""', async () => {
+    const zj = formats.get('zj-xml')!;
+    const text = fixtureText('zj-xml', 'application.status.request.xml', 'gb18030').replace(/<MEMO>[^<]*<\/MEMO>/, '<MEMO/>');
+    assert.equal((await zj.toCanonical('application.status', 'request', iconv.encode(text, 'gb18030'))).remark, '');
+  });
+});

@@ -16,6 +16,8 @@ const character = fc.oneof(
 );
 
 export const text = fc.array(character, { maxLength: 10 }).map((characters) => characters.join(''));
+/** An optional field's value: never "", since an optional field without a value is left out (docs/canonical.md). */
+const optionalText = fc.array(character, { minLength: 1, maxLength: 10 }).map((characters) => characters.join(''));
 
 /** fast-check 4 builds null-prototype objects by default; canonical documents are plain JSON objects. */
 const PLAIN = { noNullPrototype: true } as const;
@@ -62,7 +64,7 @@ export const canonicalMessages: Record<MessageType, Record<Direction, fc.Arbitra
   },
   'application.status': {
     request: fc.record(
-      { applyNo: text, handleNo: text, status, statusAt: beijingTime, remark: text, licenceNo: text },
+      { applyNo: text, handleNo: text, status, statusAt: beijingTime, remark: text, licenceNo: optionalText },
       { requiredKeys: ['applyNo', 'handleNo', 'status', 'statusAt', 'remark'], noNullPrototype: true },
     ),
     response: fc.record({ applyNo: text, message: text }, PLAIN),
@@ -70,13 +72,13 @@ export const canonicalMessages: Record<MessageType, Record<Direction, fc.Arbitra
   'licence.verify': {
     request: fc.record({ verifyNo: text, licenceNo: text, holder, requestedAt: beijingTime }, PLAIN),
     response: fc.record(
-      { verifyNo: text, licenceNo: text, valid: fc.boolean(), licenceName: text, validUntil: calendarDate, message: text },
+      { verifyNo: text, licenceNo: text, valid: fc.boolean(), licenceName: optionalText, validUntil: calendarDate, message: text },
       { requiredKeys: ['verifyNo', 'licenceNo', 'valid', 'message'], noNullPrototype: true },
     ),
   },
   'evaluation.submit': {
     request: fc.record(
-      { applyNo: text, score: fc.integer({ min: 1, max: 5 }), comment: text, evaluatedAt: beijingTime },
+      { applyNo: text, score: fc.integer({ min: 1, max: 5 }), comment: optionalText, evaluatedAt: beijingTime },
       { requiredKeys: ['applyNo', 'score', 'evaluatedAt'], noNullPrototype: true },
     ),
     response: fc.record({ applyNo: text, message: text }, PLAIN),
