@@ -3,13 +3,14 @@
  * cannot decode with U+FFFD and what it cannot encode with '?'. Both are silent data loss, so every
  * conversion here is checked by a round trip and a loss becomes an error.
  *
- * Decoding UTF-8 and GB18030 goes first through Node's own TextDecoder (ICU, fatal), several times faster
- * and stricter: bytes it refuses are not valid in the charset and are refused, where iconv-lite would read
- * some of them (GB18030's unassigned codes). Text it could read differently from iconv-lite (the 18 codes
- * GB18030-2022 moved) is decoded by iconv-lite, so that reading and writing agree.
+ * UTF-8 and GB18030 are decoded by Node's own TextDecoder (ICU, fatal), several times faster than
+ * iconv-lite and stricter: bytes it refuses are not valid in the charset and are refused, where iconv-lite
+ * would read some of them (GB18030's unassigned codes). GB18030 is read and written as its 2022 edition
+ * (below).
  */
 import iconv from 'iconv-lite';
 import { malformed, untranslatable } from './errors.ts';
+
 
 export const CHARSETS = ['UTF-8', 'GB18030', 'GBK'] as const;
 export type Charset = (typeof CHARSETS)[number];
@@ -64,60 +65,67 @@ export function xmlBodyCharset(body: Buffer, familyCharset: Charset, labelled?: 
 }
 
 /**
- * GB18030-2022 moved 18 two-byte codes from private-use code points to standard ones: A6D9–A6DF, A6EC, A6ED
- * and A6F3 (vertical punctuation, U+FE10–U+FE19) and FE59, FE61, FE66, FE67, FE6D, FE7E, FE90, FEA0 (CJK
- * U+9FB4–U+9FBB). Node's ICU decodes them the 2022 way, iconv-lite the 2005 way (U+E78D…, U+E81E…); every
- * other code of GB18030 the two read alike (test/adapters/charset.test.ts checks them all). A text holding
- * one of these code points is therefore read again by iconv-lite.
+ * GB18030-2022 (mandatory since August 2023) gave 18 two-byte codes standard code points where GB18030-2005
+ * had private-use ones: A6D9–A6DF, A6EC, A6ED, A6F3 are U+FE10–U+FE19 (vertical punctuation), FE59, FE61,
+ * FE66, FE67, FE6D, FE7E, FE90, FEA0 are U+9FB4–U+9FBB (CJK). The gateway reads and writes them the 2022
+ * way, as a partner on the current edition means them. Node's ICU decodes them so; iconv-lite, which encodes
+ * here, is still on 2005 (U+E78D…, U+E81E…): text is handed to it with these code points swapped for the
+ * private-use ones it writes as the same two bytes. A private-use U+E78D itself then has no code of its own
+ * and is refused on the way out (XR_TRANSLATION), never written as bytes that read as another character.
  */
-const GB18030_2022_READING = /[\uFE10-\uFE19\u9FB4-\u9FBB]/;
+const GB18030_2022: ReadonlyMap<string, string> = new Map([
+  ['\uFE10', '\uE78D'], ['\uFE12', '\uE78E'], ['\uFE11', '\uE78F'], ['\uFE13', '\uE790'], ['\uFE14', '\uE791'],
+  ['\uFE15', '\uE792'], ['\uFE16', '\uE793'], ['\uFE17', '\uE794'], ['\uFE18', '\uE795'], ['\uFE19', '\uE796'],
+  ['\u9FB4', '\uE81E'], ['\u9FB5', '\uE826'], ['\u9FB6', '\uE82B'], ['\u9FB7', '\uE82C'], ['\u9FB8', '\uE832'],
+  ['\u9FB9', '\uE843'], ['\u9FBA', '\uE854'], ['\u9FBB', '\uE864'],
+]);
+const GB18030_2005: ReadonlyMap<string, string> = new Map([...GB18030_2022].map(([standard, privateUse]) => [privateUse, standard]));
+const MOVED_IN_2022 = /[\uFE10-\uFE19\u9FB4-\u9FBB]/g;
+const MOVED_FROM_2005 = /[\uE78D-\uE796\uE81E\uE826\uE82B\uE82C\uE832\uE843\uE854\uE864]/g;
 
-interface NativeDecoder {
-  readonly decoder: TextDecoder;
-  /** Matches text that iconv-lite might have read differently from the same bytes. */
-  readonly mayDiffer?: RegExp;
-}
+/** By charsetKey: Node's standard decoders (ICU; fatal: invalid bytes throw; ignoreBOM: a BOM stays in the text, as with iconv-lite). */
+const NATIVE_DECODERS: ReadonlyMap<string, TextDecoder | undefined> = new Map([
+  ['utf8', nativeDecoder('utf-8')],
+  ['gb18030', nativeDecoder('gb18030')],
+]);
 
-function nativeDecoder(label: string, mayDiffer?: RegExp): NativeDecoder | undefined {
+function nativeDecoder(label: string): TextDecoder | undefined {
   try {
-    // fatal: invalid bytes throw instead of becoming U+FFFD; ignoreBOM: a BOM stays in the text, as with iconv-lite.
-    return { decoder: new TextDecoder(label, { fatal: true, ignoreBOM: true }), mayDiffer };
+    return new TextDecoder(label, { fatal: true, ignoreBOM: true });
   } catch {
     return undefined; // a Node built with small ICU has no GB18030: iconv-lite does it all
   }
 }
 
-/** By charsetKey. UTF-8 needs no check: valid UTF-8 has one reading, and TextDecoder refuses everything else. */
-const NATIVE_DECODERS: ReadonlyMap<string, NativeDecoder | undefined> = new Map([
-  ['utf8', nativeDecoder('utf-8')],
-  ['gb18030', nativeDecoder('gb18030', GB18030_2022_READING)],
-]);
-
 /**
- * The text iconv-lite would decode from `bytes`, through TextDecoder when that gives exactly the same; or
- * undefined when the bytes are not valid in the charset. Where TextDecoder (fatal) refuses the bytes they
- * are not valid: iconv-lite would read some of them anyway, e.g. GB18030's unassigned four-byte codes
- * (84 31 A5 30 as U+10000), which no encoder produces.
+ * The text of `bytes`, or undefined when they are not valid in the charset. Where a standard decoder
+ * exists it decides: bytes it refuses are not valid, where iconv-lite would read some of them anyway (e.g.
+ * GB18030's unassigned four-byte codes: 84 31 A5 30 as U+10000), which no encoder produces.
  */
 function decode(bytes: Buffer, charset: string): string | undefined {
-  const native = NATIVE_DECODERS.get(charsetKey(charset));
+  const key = charsetKey(charset);
+  const native = NATIVE_DECODERS.get(key);
   if (native !== undefined) {
-    let text: string;
     try {
-      text = native.decoder.decode(bytes);
+      return native.decode(bytes);
     } catch {
       return undefined;
     }
-    if (native.mayDiffer?.test(text) !== true) return text;
   }
-  return iconv.decode(bytes, charset, { stripBOM: false });
+  const text = iconv.decode(bytes, charset, { stripBOM: false });
+  return key === 'gb18030' ? text.replace(MOVED_FROM_2005, (character) => GB18030_2005.get(character)!) : text;
+}
+
+function encode(text: string, charset: string): Buffer {
+  const input = charsetKey(charset) === 'gb18030' ? text.replace(MOVED_IN_2022, (character) => GB18030_2022.get(character)!) : text;
+  return iconv.encode(input, charset);
 }
 
 /** Decodes the body; bytes that are not valid in `charset` are XR_MALFORMED. A leading BOM is dropped. */
 export function decodeBody(body: Buffer, charset: string): string {
   const text = decode(body, charset);
   // A U+FFFD in the text is either a real U+FFFD (it encodes back to the same bytes) or a replacement.
-  if (text === undefined || (text.includes('\uFFFD') && !iconv.encode(text, charset).equals(body))) {
+  if (text === undefined || (text.includes('\uFFFD') && !encode(text, charset).equals(body))) {
     throw malformed(`the body is not valid ${charset}`);
   }
   return text.startsWith('\uFEFF') ? text.slice(1) : text;
@@ -125,7 +133,7 @@ export function decodeBody(body: Buffer, charset: string): string {
 
 /** Encodes text; a character the charset cannot represent is XR_TRANSLATION, never a silent '?'. */
 export function encodeText(text: string, charset: Charset): Buffer {
-  const bytes = iconv.encode(text, charset);
+  const bytes = encode(text, charset);
   if (decode(bytes, charset) !== text) {
     throw untranslatable(`${firstUnencodable(text, charset)} cannot be represented in ${charset}`);
   }
@@ -134,7 +142,7 @@ export function encodeText(text: string, charset: Charset): Buffer {
 
 function firstUnencodable(text: string, charset: Charset): string {
   for (const character of text) {
-    if (decode(iconv.encode(character, charset), charset) !== character) {
+    if (decode(encode(character, charset), charset) !== character) {
       return `the character U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     }
   }
