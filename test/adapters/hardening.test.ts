@@ -126,6 +126,40 @@ describe('Hardening of partner JSON', () => {
     assert.doesNotMatch(detail, /秘密/);
   });
 
+  const STATUS = '{"ywbh": "3101172026112700001", "blbh": "HZ3305022026112700001", "zt": "11", "ztsj": "20261128150000", "bz": "办结"}';
+  const shSubmit = fixturePairs().find((pair) => pair.partnerFile === 'sh-json/application.submit.request.json')!;
+  const withText = (from: string, to: string): Buffer => {
+    const text = shSubmit.partner.toString('utf8');
+    assert.ok(text.includes(from), `the sample holds ${from}`);
+    return utf8(text.replace(from, to));
+  };
+
+  const repeatedKeys: Array<[string, () => Promise<unknown>]> = [
+    ['at the top', () => sh.toCanonical('application.status', 'request', utf8(STATUS.replace('"bz"', '"zt": "04", "bz"')))],
+    ['inside the form object', () => sh.toCanonical('application.submit', 'request', withText('"area": "35.5"', '"area": "35.5", "area": "99"'))],
+    ['inside an item of a list', () => sh.toCanonical('application.submit', 'request', withText('"dx": 31,', '"dx": 31, "dx": 32,'))],
+    ['spelt once with an escape', () => sh.toCanonical('application.submit', 'request', withText('"area": "35.5"', '"area": "35.5", "\\u0061rea": "99"'))],
+    ['in a value the mapping never reads', () => sh.toCanonical('application.status', 'request', utf8(STATUS.replace('}', ', "extra": {"a": {"x": 1}, "a": {"y": 2}}}')))],
+    ['in hz-json, where the body passes through', () => formats.get('hz-json')!.toCanonical('application.status', 'response', utf8('{"applyNo": "1", "message": "x", "message": "y"}'))],
+  ];
+  for (const [where, translation] of repeatedKeys) {
+    it(`refuses a key given twice in one object, ${where}, with XR_MALFORMED`, async () => {
+      assert.match(await refusedWith('XR_MALFORMED', translation()), /gives the same key twice/);
+    });
+  }
+
+  it('still reads equal keys in different objects, and keys, colons and quotes inside strings', async () => {
+    assert.deepEqual(await sh.toCanonical('application.submit', 'request', shSubmit.partner), shSubmit.canonical);
+    const material = JSON.parse(shSubmit.partner.toString('utf8')).clxx[0];
+    const twoMaterials = await sh.toCanonical('application.submit', 'request', withText('"clxx": [', `"clxx": [${JSON.stringify(material)}, `));
+    assert.deepEqual(twoMaterials.materials, [...shSubmit.canonical.materials as unknown[], ...shSubmit.canonical.materials as unknown[]]);
+    const remark = 'a "bz": "x" \\", "zt": "04", "bz": 备注 12:30';
+    const canonical = await sh.toCanonical('application.status', 'request', utf8(STATUS.replace('"办结"', JSON.stringify(remark))));
+    assert.deepEqual(canonical, { applyNo: '3101172026112700001', handleNo: 'HZ3305022026112700001', status: 'COMPLETED', statusAt: '2026-11-28T15:00:00+08:00', remark });
+    const receipt = { applyNo: '1', message: 'x', receivedAt: '2026-11-27T09:31:00+08:00' };
+    assert.deepEqual(await formats.get('hz-json')!.toCanonical('application.submit', 'response', utf8(JSON.stringify(receipt))), receipt);
+  });
+
   it('refuses a body that is JSON but not an object with XR_TRANSLATION', async () => {
     await refusedWith('XR_TRANSLATION', sh.toCanonical('application.status', 'response', utf8('[1, 2]')));
   });
