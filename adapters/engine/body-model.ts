@@ -79,7 +79,11 @@ export const xmlBody: BodyModel<XmlElement> = {
   read(scope, path, where) {
     const element = walk(scope, path.steps, path.steps.length, where);
     if (element === undefined) return undefined;
-    return path.attribute === undefined ? element.text : element.attributes?.get(path.attribute);
+    if (path.attribute !== undefined) return element.attributes?.get(path.attribute);
+    // Mixed content (<Note>不予<b>办结</b>受理</Note>): the text alone would silently drop the elements.
+    const child = element.children[0];
+    if (child !== undefined) throw untranslatable(`${where}: holds the element ${child.name} where only text is expected`);
+    return element.text;
   },
   items(scope, path, where) {
     const parent = walk(scope, path.steps, path.steps.length - 1, where);

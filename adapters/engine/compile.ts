@@ -249,7 +249,9 @@ function compileField(
       }
       const entryPath = (key: 'key' | 'value'): PartnerPath => partnerPath(stringAt(field[key], at(where, key)), 'scalar', at(where, key), context);
       const entry = { key: entryPath('key'), value: entryPath('value') };
-      if (entry.key.text === entry.value.text) fail(at(where, 'value'), 'must be another place than key');
+      if (holdsPlaceOf(entry.key, entry.value) || holdsPlaceOf(entry.value, entry.key)) {
+        fail(at(where, 'value'), 'must be another place than key, and neither may hold the other (an element read as text holds no elements)');
+      }
       return [{ ...rule, entry }];
     }
   }
@@ -298,18 +300,24 @@ function startsWith(steps: readonly string[], prefix: readonly string[]): boolea
 }
 
 /**
+ * Whether the value at `a` is the place `b` or would hold it: no mixed content, since the reader refuses
+ * an element read as text that holds elements (body-model.ts).
+ */
+function holdsPlaceOf(a: PartnerPath, b: PartnerPath): boolean {
+  if (!startsWith(b.steps, a.steps)) return false;
+  if (a.attribute !== undefined) return b.attribute === a.attribute && b.steps.length === a.steps.length;
+  return b.steps.length > a.steps.length || b.attribute === undefined;
+}
+
+/**
  * Within one scope no two rules may write the same partner place or canonical field, a value cannot
  * also hold other fields (no mixed content, no `a` and `a.b`), and nothing but the `each` itself may
  * reach into a repeated element.
  */
 function checkCollisions(rules: readonly MappingRule[], where: string): void {
   const isList = (rule: MappingRule): boolean => rule.kind === 'each' || rule.kind === 'entries';
-  const blocks = (a: MappingRule, b: MappingRule): boolean => {
-    if (!startsWith(b.partner.steps, a.partner.steps)) return false;
-    if (isList(a)) return true;
-    if (a.partner.attribute !== undefined) return b.partner.attribute === a.partner.attribute && b.partner.steps.length === a.partner.steps.length;
-    return b.partner.steps.length > a.partner.steps.length || b.partner.attribute === undefined;
-  };
+  const blocks = (a: MappingRule, b: MappingRule): boolean =>
+    isList(a) ? startsWith(b.partner.steps, a.partner.steps) : holdsPlaceOf(a.partner, b.partner);
   for (const [index, a] of rules.entries()) {
     for (const b of rules.slice(index + 1)) {
       if (blocks(a, b) || blocks(b, a)) fail(where, `${a.partner.text} and ${b.partner.text} collide: they write the same partner place, or one holds a value the other would nest into`);

@@ -232,6 +232,9 @@ describe('Partner bodies that parse but do not fit the mapping', () => {
     ['another message type in the envelope', () => js.toCanonical('application.status', 'response', changed(sample('js-xml/application.status.response.xml'), '<MsgType>Ack', '<MsgType>ApplyReceipt')), /Head\/MsgType: must be "Ack"/],
     ['a form entry without its key', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, '<FIELD NAME="area">', '<FIELD>')), /FORM\/FIELD\[2\] \(canonical form\): an entry needs @NAME and \./],
     ['a form key given twice', () => ah.toCanonical('application.submit', 'request', changed(sample('ah-xml/application.submit.request.xml'), '名="area"', '名="shopName"')), /表单\/字段 \(canonical form\): a key occurs more than once/],
+    ['a value that also holds elements (mixed content)', () => js.toCanonical('application.status', 'request', changed(sample('js-xml/application.status.request.xml'), '<Note>办结，证照已寄出</Note>', '<Note>不予<b>办结</b>受理</Note>')), /Body\/Status\/Note \(canonical remark\): holds the element b where only text is expected/],
+    ['an identifier that also holds elements', () => zj.toCanonical('application.submit', 'response', changed(zjReceipt, '<PROJID>3304002026112700002</PROJID>', '<PROJID>33<B>99</B>04</PROJID>')), /RECORDS\/RECORD\/PROJID \(canonical applyNo\): holds the element B/],
+    ['a form entry whose text also holds an element', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, '<FIELD NAME="area">35.5</FIELD>', '<FIELD NAME="area">35<i/>.5</FIELD>')), /FORM\/FIELD\[2\] \(canonical form\): holds the element i/],
     ['a form key that is a prototype name', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, 'NAME="area"', 'NAME="__proto__"')), /the key __proto__ is not accepted/],
   ];
   for (const [what, translation, detail] of cases) {
@@ -239,6 +242,13 @@ describe('Partner bodies that parse but do not fit the mapping', () => {
       assert.match(await refusedWith('XR_TRANSLATION', translation()), detail);
     });
   }
+
+  it('still reads markup written as text, and the attributes of an element that holds elements', async () => {
+    const note = changed(sample('js-xml/application.status.request.xml'), '<Note>办结，证照已寄出</Note>', '<Note>不予&lt;b&gt;办结&lt;/b&gt;<![CDATA[<i>受理</i>]]></Note>');
+    const canonical = await js.toCanonical('application.status', 'request', note);
+    assert.equal(canonical.remark, '不予<b>办结</b><i>受理</i>');
+    assert.equal(canonical.applyNo, '3205002026112700003');
+  });
 
   it('refuses a message type the format does not map with XR_TRANSLATION', async () => {
     const narrow = new FormatRegistry(new Map([['narrow', 'mediaType: application/json\ncharset: UTF-8\nmessages:\n  application.status:\n    response:\n      fields:\n        msg: message\n']]));

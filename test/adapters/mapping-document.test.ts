@@ -81,6 +81,8 @@ describe('Compiling a mapping document', () => {
       `${FIELDS}: canonical verifyNo is mapped twice (@no, Licence2)`],
     ['a value and an element nested under it', GOOD.replace('Licence: licenceNo', 'Licence: licenceNo\n        Licence/Kind: { const: x }'),
       `${FIELDS}: Licence and Licence/Kind collide: they write the same partner place, or one holds a value the other would nest into`],
+    ['entries whose value is the text of an element that holds the key', GOOD.replace('Licence: licenceNo', 'Licence: licenceNo\n        Extra/Item: { entries: extra, key: Name, value: . }'),
+      `${FIELDS}["Extra/Item"].value: must be another place than key, and neither may hold the other (an element read as text holds no elements)`],
     ['a constant YAML reads as a number in an XML format', GOOD.replace('Licence: licenceNo', 'Licence: licenceNo\n        "@version": { const: 1.0 }'),
       `${FIELDS}["@version"].const: must be a string in an XML format (quote it: "1.0")`],
     ['an XML message without its root', GOOD.replace('      root: Verify\n', ''),
