@@ -27,6 +27,26 @@ describe('Hardening of partner XML', () => {
     await refusedWith('XR_MALFORMED', ah.toCanonical('application.status', 'response', body));
   });
 
+  const misplacedDeclarations: Array<[string, string]> = [
+    ['a DOCTYPE whose internal subset quotes "]>"', `<!DOCTYPE 回执 [<!ENTITY x "]>">]><回执>${ACK}</回执>`],
+    ['a DOCTYPE after the root element', `<回执>${ACK}</回执><!DOCTYPE 回执>`],
+    ['a DOCTYPE inside an element', `<回执>${ACK}<!DOCTYPE 回执></回执>`],
+    ['an entity declaration outside a DOCTYPE', `<!ENTITY x "y"><回执>${ACK}</回执>`],
+  ];
+  for (const [what, text] of misplacedDeclarations) {
+    it(`refuses ${what} with XR_MALFORMED`, async () => {
+      await refusedWith('XR_MALFORMED', ah.toCanonical('application.status', 'response', utf8(text)));
+    });
+  }
+
+  it('reads "<!DOCTYPE" and "<!ENTITY" in a CDATA section, a comment or a processing instruction as what they are', async () => {
+    const note = '<!DOCTYPE html> 网页 <!ENTITY x "y">';
+    const body = ackXml(`<?note <!DOCTYPE x>?><!-- <!ENTITY> <!DOCTYPE 回执> --><办件编号>3401002026112700004</办件编号><说明><![CDATA[${note}]]></说明>`);
+    assert.deepEqual(await ah.toCanonical('application.status', 'response', body), { applyNo: '3401002026112700004', message: note });
+    const zjStatus = gb18030('<?xml version="1.0" encoding="GB18030"?>\n<RECORDS><!-- <!ENTITY> --><RECORD><PROJID>1</PROJID><MEMO><![CDATA[<!DOCTYPE html> 网页]]></MEMO></RECORD></RECORDS>');
+    assert.deepEqual(await zj.toCanonical('application.status', 'response', zjStatus), { applyNo: '1', message: '<!DOCTYPE html> 网页' });
+  });
+
   it('refuses a reference to an undeclared entity with XR_MALFORMED', async () => {
     await refusedWith('XR_MALFORMED', ah.toCanonical('application.status', 'response', ackXml('<办件编号>&x;</办件编号><说明>x</说明>')));
   });
