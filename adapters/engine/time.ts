@@ -5,6 +5,8 @@
  * `date` patterns carry yyyy MM dd and map to `2026-11-27`. Partner times are Beijing time (UTC+8, no
  * daylight saving); a canonical time in another offset is converted.
  */
+import { isCalendarDate } from '../validation/calendar.ts';
+
 export type TimeKind = 'time' | 'date';
 
 const FIELD_WIDTH = { yyyy: 4, MM: 2, dd: 2, HH: 2, mm: 2, ss: 2 } as const;
@@ -48,15 +50,10 @@ function tokenize(pattern: string): Token[] | string {
   return tokens;
 }
 
-const DAY_MS = 86_400_000;
-
-function daysInMonth(year: number, month: number): number {
-  return (Date.UTC(year, month, 1) - Date.UTC(year, month - 1, 1)) / DAY_MS;
-}
-
+/** The calendar canonical validation uses too, so that what it accepts translates. */
 function isRealDate(fields: Fields, kind: TimeKind): boolean {
   const { yyyy, MM, dd, HH, mm, ss } = fields;
-  if (MM < 1 || MM > 12 || dd < 1 || dd > daysInMonth(yyyy, MM)) return false;
+  if (!isCalendarDate(yyyy, MM, dd)) return false;
   return kind === 'date' || (HH <= 23 && mm <= 59 && ss <= 59);
 }
 
@@ -96,13 +93,23 @@ function parseCanonical(text: string, kind: TimeKind): Fields | undefined {
   const offsetMinutes = offsetOf(offset!);
   if (offsetMinutes === undefined) return undefined;
   if (offsetMinutes === BEIJING_OFFSET_MINUTES) return fields;
-  const instant = Date.UTC(fields.yyyy, fields.MM - 1, fields.dd, fields.HH, fields.mm, fields.ss) - offsetMinutes * 60_000;
-  const beijing = new Date(instant + BEIJING_OFFSET_MINUTES * 60_000);
-  const converted = {
-    yyyy: beijing.getUTCFullYear(), MM: beijing.getUTCMonth() + 1, dd: beijing.getUTCDate(),
-    HH: beijing.getUTCHours(), mm: beijing.getUTCMinutes(), ss: beijing.getUTCSeconds(),
-  };
+  const converted = minutesLater(fields, BEIJING_OFFSET_MINUTES - offsetMinutes);
+  // A four-digit year cannot say 0000-01-01T00:00:00+09:00 (year -1 in Beijing) or 9999-12-31T20:00:00Z.
   return converted.yyyy >= 0 && converted.yyyy <= 9999 ? converted : undefined;
+}
+
+/**
+ * The wall-clock fields `minutes` later, through a Date used as a proleptic Gregorian calendar. Set with
+ * setUTCFullYear, not Date.UTC: Date.UTC reads the years 0–99 as 1900–1999 (ECMA-262 MakeFullYear).
+ */
+function minutesLater(fields: Fields, minutes: number): Fields {
+  const date = new Date(0);
+  date.setUTCFullYear(fields.yyyy, fields.MM - 1, fields.dd);
+  date.setUTCHours(fields.HH, fields.mm + minutes, fields.ss);
+  return {
+    yyyy: date.getUTCFullYear(), MM: date.getUTCMonth() + 1, dd: date.getUTCDate(),
+    HH: date.getUTCHours(), mm: date.getUTCMinutes(), ss: date.getUTCSeconds(),
+  };
 }
 
 function escapeRegExp(text: string): string {

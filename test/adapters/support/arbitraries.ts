@@ -24,11 +24,11 @@ const PLAIN = { noNullPrototype: true } as const;
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
 
-/** A Beijing wall-clock time in whole seconds, written as the canonical form writes it. */
-export const beijingTime = fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2099-12-31T00:00:00Z'), noInvalidDate: true })
+/** A Beijing wall-clock time in whole seconds, any year a partner's four digits can carry, written as the canonical form writes it. */
+export const beijingTime = fc.date({ min: new Date('0000-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true })
   .map((date) => {
     const beijing = new Date(date.getTime() + 8 * 3_600_000);
-    return `${beijing.getUTCFullYear()}-${pad(beijing.getUTCMonth() + 1)}-${pad(beijing.getUTCDate())}T`
+    return `${pad(beijing.getUTCFullYear(), 4)}-${pad(beijing.getUTCMonth() + 1)}-${pad(beijing.getUTCDate())}T`
       + `${pad(beijing.getUTCHours())}:${pad(beijing.getUTCMinutes())}:${pad(beijing.getUTCSeconds())}+08:00`;
   });
 
