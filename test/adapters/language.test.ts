@@ -141,6 +141,32 @@ messages:
     });
   });
 
+  describe('with entries', () => {
+    const entries = format('demo-entries', `
+mediaType: application/xml
+charset: UTF-8
+messages:
+  application.submit:
+    request:
+      root: 表单
+      fields:
+        字段: { entries: form, key: "@名", value: . }
+`);
+    const partner = (names: string[]): Buffer => bytes(`<表单>${names.map((name) => `<字段 名="${name}">${name}值</字段>`).join('')}</表单>`);
+    const orderRead = async (names: string[]): Promise<string[]> =>
+      Object.keys((await entries.toCanonical('application.submit', 'request', partner(names))).form as object);
+
+    it('keeps entries in order, except keys that are array indices, which come first in numeric order (docs/mapping.md)', async () => {
+      assert.deepEqual(await orderRead(['shopName', 'area', '经营范围']), ['shopName', 'area', '经营范围']);
+      assert.deepEqual(await orderRead(['shopName', '2', '01', '1', '-1', '10', '1.5', '4294967295', '4294967294']),
+        ['1', '2', '10', '4294967294', 'shopName', '01', '-1', '1.5', '4294967295']);
+      const canonical = await entries.toCanonical('application.submit', 'request', partner(['shopName', '2', '1']));
+      assert.deepEqual(canonical.form, { shopName: 'shopName值', 2: '2值', 1: '1值' });
+      const written = (await entries.fromCanonical('application.submit', 'request', canonical)).toString('utf8');
+      assert.match(written, /<表单><字段 名="1">1值<\/字段><字段 名="2">2值<\/字段><字段 名="shopName">shopName值<\/字段><\/表单>/);
+    });
+  });
+
   it('refuses a date pattern field that is not yyyy, MM or dd', () => {
     assert.throws(() => format('bad', 'mediaType: application/xml\ncharset: UTF-8\nmessages: { licence.verify: { response: { root: R, fields: { D: { canonical: validUntil, date: yyyy年M月d日 } } } } }\n'),
       /"M" is not a field/);
