@@ -252,9 +252,12 @@ describe('Partner bodies that parse but do not fit the mapping', () => {
     ['another message type in the envelope', () => js.toCanonical('application.status', 'response', changed(sample('js-xml/application.status.response.xml'), '<MsgType>Ack', '<MsgType>ApplyReceipt')), /Head\/MsgType: must be "Ack"/],
     ['a form entry without its key', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, '<FIELD NAME="area">', '<FIELD>')), /FORM\/FIELD\[2\] \(canonical form\): an entry needs @NAME and \./],
     ['a form key given twice', () => ah.toCanonical('application.submit', 'request', changed(sample('ah-xml/application.submit.request.xml'), '名="area"', '名="shopName"')), /表单\/字段 \(canonical form\): a key occurs more than once/],
-    ['a value that also holds elements (mixed content)', () => js.toCanonical('application.status', 'request', changed(sample('js-xml/application.status.request.xml'), '<Note>办结，证照已寄出</Note>', '<Note>不予<b>办结</b>受理</Note>')), /Body\/Status\/Note \(canonical remark\): holds the element b where only text is expected/],
+    // In a request the element is already outside the mapping's shape (shape.ts); in an answer, which is not
+    // held to it, the value that holds it is refused.
+    ['a value that also holds elements (mixed content), in a request', () => js.toCanonical('application.status', 'request', changed(sample('js-xml/application.status.request.xml'), '<Note>办结，证照已寄出</Note>', '<Note>不予<b>办结</b>受理</Note>')), /Body\/Status\/Note\/b is not in the format's mapping/],
+    ['a value that also holds elements (mixed content), in an answer', () => ah.toCanonical('application.status', 'response', ackXml('<办件编号>3401002026112700004</办件编号><说明>不予<b>办结</b>受理</说明>')), /说明 \(canonical message\): holds the element b where only text is expected/],
     ['an identifier that also holds elements', () => zj.toCanonical('application.submit', 'response', changed(zjReceipt, '<PROJID>3304002026112700002</PROJID>', '<PROJID>33<B>99</B>04</PROJID>')), /RECORDS\/RECORD\/PROJID \(canonical applyNo\): holds the element B/],
-    ['a form entry whose text also holds an element', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, '<FIELD NAME="area">35.5</FIELD>', '<FIELD NAME="area">35<i/>.5</FIELD>')), /FORM\/FIELD\[2\] \(canonical form\): holds the element i/],
+    ['a form entry whose text also holds an element', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, '<FIELD NAME="area">35.5</FIELD>', '<FIELD NAME="area">35<i/>.5</FIELD>')), /FORM\/FIELD\/i is not in the format's mapping/],
     ['a form key that is a prototype name', () => zj.toCanonical('application.submit', 'request', changed(zjSubmit, 'NAME="area"', 'NAME="__proto__"')), /the key __proto__ is not accepted/],
   ];
   for (const [what, translation, detail] of cases) {
