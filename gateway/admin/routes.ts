@@ -195,7 +195,11 @@ export function adminListener(deps: AdminDeps): Koa {
 
   router.get('/admin/v1/formats/:format', read, async (ctx) => {
     const name = ctx.params.format!;
-    const requested = ctx.query.version === undefined ? undefined : Number(ctx.query.version);
+    const { version } = ctx.query;
+    if (version !== undefined && (typeof version !== 'string' || !/^[1-9][0-9]{0,8}$/.test(version))) {
+      throw new XrError('XR_BAD_REQUEST', 'version: a positive integer (GET /admin/v1/formats/{format}/versions lists them)');
+    }
+    const requested = version === undefined ? undefined : Number(version);
     const saved = await store.getFormat(name, requested);
     const text = saved?.document ?? (requested === undefined ? directory.formats.source(name) : undefined);
     if (text === undefined) throw new XrError('XR_NOT_FOUND', `no format ${name}${requested === undefined ? '' : ` version ${requested}`}`);

@@ -124,6 +124,11 @@ describe('live management of partner formats (admin API)', function () {
     assert.equal((await sendStatus(NJ_STATUS)).status, 200);
     const old = await harness.admin('GET', '/admin/v1/formats/nj-json?version=2');
     assert.match(await old.text(), /caseId/);
+    for (const version of ['abc', '0', '-1', '1.5', '']) {
+      const refused = await harness.admin('GET', `/admin/v1/formats/nj-json?version=${version}`);
+      assert.equal(refused.status, 400, version);
+      assert.equal(((await refused.json()) as { code: string }).code, 'XR_BAD_REQUEST');
+    }
   });
 
   it('translates a sample either way as a dry run, sending nothing', async function () {
