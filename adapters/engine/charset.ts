@@ -11,7 +11,6 @@
 import iconv from 'iconv-lite';
 import { malformed, untranslatable } from './errors.ts';
 
-
 export const CHARSETS = ['UTF-8', 'GB18030', 'GBK'] as const;
 export type Charset = (typeof CHARSETS)[number];
 
@@ -80,8 +79,9 @@ const GB18030_2022: ReadonlyMap<string, string> = new Map([
   ['\u9FB9', '\uE843'], ['\u9FBA', '\uE854'], ['\u9FBB', '\uE864'],
 ]);
 const GB18030_2005: ReadonlyMap<string, string> = new Map([...GB18030_2022].map(([standard, privateUse]) => [privateUse, standard]));
-const MOVED_IN_2022 = /[\uFE10-\uFE19\u9FB4-\u9FBB]/g;
-const MOVED_FROM_2005 = /[\uE78D-\uE796\uE81E\uE826\uE82B\uE82C\uE832\uE843\uE854\uE864]/g;
+const anyOf = (characters: Iterable<string>): RegExp => new RegExp(`[${[...characters].join('')}]`, 'g');
+const MOVED_IN_2022 = anyOf(GB18030_2022.keys());
+const MOVED_FROM_2005 = anyOf(GB18030_2005.keys());
 
 /** By charsetKey: Node's standard decoders (ICU; fatal: invalid bytes throw; ignoreBOM: a BOM stays in the text, as with iconv-lite). */
 const NATIVE_DECODERS: ReadonlyMap<string, TextDecoder | undefined> = new Map([

@@ -6,7 +6,7 @@
 import { parseSignatureHeader, verifyDetached, type XrProtectedHeader } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { XrError } from '../protocol/errors.ts';
-import { MAX_CLOCK_SKEW_SECONDS, type SignatureAlgorithm } from '../protocol/messages.ts';
+import { excessClockSkew, type SignatureAlgorithm } from '../protocol/messages.ts';
 
 export interface AnswerExpectation {
   ownRegion: string;
@@ -28,7 +28,7 @@ export async function verifyPartnerAnswer(signature: string | undefined, body: B
   if (header.irt !== expected.requestJti) throw new XrError('XR_BINDING', `the answer's irt ${String(header.irt)} is not this attempt's jti ${expected.requestJti}`);
   const signerKey = expected.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(expected.nowMs));
   await verifyDetached(parsed, body, signerKey);
-  const skewMs = Math.abs(expected.nowMs - header.iat * 1000);
-  if (skewMs > MAX_CLOCK_SKEW_SECONDS * 1000) throw new XrError('XR_CLOCK_SKEW', `the answer's iat is ${(skewMs / 1000).toFixed(3)} s from the gateway's clock`);
+  const skew = excessClockSkew(expected.nowMs, header.iat);
+  if (skew !== undefined) throw new XrError('XR_CLOCK_SKEW', `the answer's iat is ${skew.toFixed(3)} s from the gateway's clock`);
   return header;
 }

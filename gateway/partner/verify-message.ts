@@ -10,7 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { claimedSender, parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { XrError } from '../protocol/errors.ts';
-import { MAX_CLOCK_SKEW_SECONDS, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
+import { MAX_CLOCK_SKEW_SECONDS, excessClockSkew, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
 import type { Partner } from '../store/store.ts';
 
 export interface SignedRequest {
@@ -113,10 +113,9 @@ export async function verifySignedRequest(request: SignedRequest, context: Verif
   const { body, signingInput } = request;
   await verifyDetached(parsed, signingInput === undefined ? body : { signingInput, body }, signerKey);
 
-  // |now − iat| ≤ 300 s with now exact to the millisecond: 0.999 s past a whole second is not that second.
-  const skewMs = Math.abs(context.nowMs - header.iat * 1000);
-  if (skewMs > MAX_CLOCK_SKEW_SECONDS * 1000) {
-    throw new XrError('XR_CLOCK_SKEW', `iat is ${(skewMs / 1000).toFixed(3)} s from the gateway's clock; at most ${MAX_CLOCK_SKEW_SECONDS} s is allowed`);
+  const skew = excessClockSkew(context.nowMs, header.iat);
+  if (skew !== undefined) {
+    throw new XrError('XR_CLOCK_SKEW', `iat is ${skew.toFixed(3)} s from the gateway's clock; at most ${MAX_CLOCK_SKEW_SECONDS} s is allowed`);
   }
   // HTTP methods are case-sensitive (RFC 9110 §9.1): htm must be the method exactly as sent.
   if (header.htm !== request.method || header.htu !== request.pathWithQuery) {
