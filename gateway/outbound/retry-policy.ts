@@ -8,7 +8,7 @@ import type { DeliverySettings, OutboundReceipt, OutboundSettlement } from '../s
 export type AttemptOutcome =
   | { kind: 'delivered'; receipt: OutboundReceipt; note?: string }
   /** Final: the partner refused the message itself; sending it again would be refused again. */
-  | { kind: 'refused'; reason: string }
+  | { kind: 'refused'; reason: string; receipt?: OutboundReceipt }
   | { kind: 'retry'; reason: string; retryAfterMs?: number };
 
 /** A partner's Retry-After is honoured up to a day; beyond that it is more likely a bug than a plan. */
@@ -47,7 +47,7 @@ export function settlementOf(
     case 'delivered':
       return { status: 'delivered', receipt: outcome.receipt, ...(outcome.note === undefined ? {} : { lastError: outcome.note }) };
     case 'refused':
-      return { status: 'failed', lastError: outcome.reason };
+      return { status: 'failed', lastError: outcome.reason, ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }) };
     case 'retry': {
       const attempts = attemptsBefore + 1;
       if (attempts >= delivery.maxAttempts) return { status: 'dead', lastError: `${outcome.reason} (gave up after ${attempts} attempts)` };

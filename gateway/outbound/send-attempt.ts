@@ -3,7 +3,8 @@
  * request), POST it with the message id as X-XR-Idempotency-Key, and read the answer:
  *
  *   2xx, verified          → delivered, the receipt translated back to canonical
- *   4xx (not 429), verified → refused: final, the partner's problem code and detail kept
+ *   4xx (not 429), verified → refused: final, the partner's problem code and detail kept, and its problem
+ *                             document as the receipt
  *   anything else          → a failed attempt to retry (network error, timeout, 5xx, 429, an answer that
  *                             is unsigned or does not verify), with the partner's Retry-After if it gave one
  *
@@ -78,15 +79,23 @@ function describe(error: unknown): string {
   return isXrError(error) ? `${error.code}: ${error.detail}` : error instanceof Error ? error.message : String(error);
 }
 
-/** The partner's problem code and detail (RFC 9457), for lastError; never the body itself. */
-function problemOf(body: Buffer): string {
+/** The partner's problem document (RFC 9457), if its answer is one. */
+function problemDocument(body: Buffer): Record<string, unknown> | undefined {
   try {
-    const problem = JSON.parse(body.toString('utf8')) as { code?: unknown; detail?: unknown };
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The partner's problem code and detail, for lastError; never the body itself. */
+function problemOf(body: Buffer): string {
+  const problem = problemDocument(body);
+  if (problem !== undefined) {
     const code = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
     const detail = typeof problem.detail === 'string' ? problem.detail.slice(0, MAX_DETAIL) : undefined;
     if (code !== undefined || detail !== undefined) return ` ${[code, detail].filter((part) => part !== undefined).join(': ')}`;
-  } catch {
-    // not a problem document
   }
   return '';
 }
@@ -175,7 +184,11 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
   if (status >= 400 && status < 500 && status !== 429) {
     const problem = await verified();
     if (problem !== undefined) throw retry(`the partner answered ${status}${problemOf(response.body)}, but not verifiably: ${problem}`);
-    throw new DeliveryFailure({ kind: 'refused', reason: `the partner refused the message with ${status}${problemOf(response.body)}` });
+    throw new DeliveryFailure({
+      kind: 'refused',
+      reason: `the partner refused the message with ${status}${problemOf(response.body)}`,
+      receipt: { status, body: problemDocument(response.body) ?? null, verified: true },
+    });
   }
   const retryAfter = response.headers['retry-after'];
   throw retry(`the partner answered ${status}${problemOf(response.body)}`, parseRetryAfter(retryAfter, context.nowMs()));

@@ -204,7 +204,7 @@ export class SqliteStore implements Store {
       outboxNextDue: db.prepare<[string], { next: number | null }>("SELECT MIN(next_attempt_at) AS next FROM outbox WHERE status = 'queued' AND target = ?"),
       outboxReleaseAll: db.prepare("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'delivering'"),
       outboxRequeue: db.prepare<[{ id: string; now: number; body: Buffer | null; contentType: string | null }], OutboxSummaryRow>(`UPDATE
-        outbox SET status = 'queued', attempts = 0, next_attempt_at = @now, partner_body = COALESCE(@body, partner_body),
+        outbox SET status = 'queued', attempts = 0, next_attempt_at = @now, receipt = NULL, partner_body = COALESCE(@body, partner_body),
           content_type = COALESCE(@contentType, content_type), updated_at = @now
         WHERE id = @id AND status IN ('failed', 'dead') RETURNING ${OUTBOX_SUMMARY_COLUMNS}`),
     };
@@ -406,7 +406,8 @@ export class SqliteStore implements Store {
 
   async outboxSettle(id: string, settlement: OutboundSettlement, nowMs: number): Promise<boolean> {
     const nextAttemptAt = settlement.status === 'queued' ? settlement.nextAttemptAtMs : nowMs;
-    const receipt = settlement.status === 'delivered' ? JSON.stringify(settlement.receipt) : null;
+    const kept = settlement.status === 'delivered' || settlement.status === 'failed' ? settlement.receipt : undefined;
+    const receipt = kept === undefined ? null : JSON.stringify(kept);
     const lastError = settlement.lastError ?? null;
     return (await this.writer.run(HOT_WRITES.outboxSettle, [settlement.status, nextAttemptAt, lastError, receipt, nowMs, id])) > 0;
   }

@@ -170,7 +170,9 @@ export type OutboundEnqueueResult =
 export type OutboundSettlement =
   | { status: 'delivered'; receipt: OutboundReceipt; lastError?: string }
   | { status: 'queued'; nextAttemptAtMs: number; lastError: string }
-  | { status: 'failed' | 'dead'; lastError: string };
+  /** A failed message keeps the partner's signed refusal (its problem document) as its receipt. */
+  | { status: 'failed'; lastError: string; receipt?: OutboundReceipt }
+  | { status: 'dead'; lastError: string };
 
 export interface OutboxQuery {
   status?: OutboundStatus;

@@ -71,7 +71,7 @@ describe('outbound delivery when the partner does not simply answer (PROTOCOL §
     assert.ok(arrivals[1]! - arrivals[0]! >= 1000, `the second attempt came ${arrivals[1]! - arrivals[0]!} ms after the first`);
   });
 
-  it('ends in failed on a signed 400, with the partner\'s code and detail, and does not retry', async function () {
+  it('ends in failed on a signed 400, with the partner\'s code and detail, its problem as receipt, and does not retry', async function () {
     partner.behaviour = { kind: 'status', status: 400, code: 'XR_VALIDATION', detail: 'APPLY_CARDNO: wrong check digit' };
     const id = await send();
     const failed = await watch.until(id, 'failed');
@@ -79,7 +79,12 @@ describe('outbound delivery when the partner does not simply answer (PROTOCOL §
     const status = await statusOf(harness.gateway.urls.local, id);
     assert.equal(status.status, 'failed');
     assert.match(String(status.lastError), /400 XR_VALIDATION: APPLY_CARDNO: wrong check digit/);
-    assert.equal(status.receipt, null);
+    const receipt = status.receipt as { status: number; verified: boolean; body: Record<string, unknown> };
+    assert.equal(receipt.status, 400);
+    assert.equal(receipt.verified, true);
+    assert.equal(receipt.body.code, 'XR_VALIDATION');
+    assert.equal(receipt.body.detail, 'APPLY_CARDNO: wrong check digit');
+    assert.equal(receipt.body.status, 400);
     assert.equal(partner.requests.filter((r) => r.idempotencyKey === id).length, 1);
   });
 

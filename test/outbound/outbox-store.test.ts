@@ -104,7 +104,9 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
     } finally {
       await writer.close();
     }
-    assert.equal(await store.outboxSettle(queued[2]!.message.id, { status: 'failed', lastError: 'x' }, NOW), true, 'settled: it was in delivering');
+    const receipt = { status: 400, body: { code: 'XR_VALIDATION' }, verified: true as const };
+    assert.equal(await store.outboxSettle(queued[2]!.message.id, { status: 'failed', lastError: 'x', receipt }, NOW), true, 'settled: it was in delivering');
+    assert.deepEqual((await store.outboxGet(queued[2]!.message.id))?.receipt, receipt, 'a failed message keeps the refusal');
   });
 
   it('leaves messages claimed by a process killed at once queued after the restart, uncounted', async function () {
@@ -138,6 +140,9 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
     const { message: queued } = await store.outboxEnqueue(message('310000'));
     assert.equal(await store.outboxRequeue(queued.id, NOW), undefined, 'a queued message is not requeued');
     await store.outboxClaim('310000', NOW, 1);
+    await store.outboxSettle(queued.id, { status: 'failed', lastError: 'refused', receipt: { status: 400, body: null, verified: true } }, NOW);
+    assert.equal((await store.outboxRequeue(queued.id, NOW + 5))?.receipt, null, 'a requeued message no longer holds the refusal');
+    await store.outboxClaim('310000', NOW + 5, 1);
     await store.outboxSettle(queued.id, { status: 'dead', lastError: 'gave up' }, NOW);
     const requeued = await store.outboxRequeue(queued.id, NOW + 10, { partnerBody: Buffer.from('<b/>'), contentType: 'application/xml; charset=UTF-8' });
     assert.deepEqual([requeued?.status, requeued?.attempts, requeued?.nextAttemptAtMs], ['queued', 0, NOW + 10]);

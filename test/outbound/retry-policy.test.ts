@@ -32,6 +32,11 @@ describe('the retry policy (PROTOCOL §6), as pure functions', function () {
     assert.deepEqual(settlementOf({ kind: 'refused', reason: 'the partner refused the message with 400' }, 0, DELIVERY, NOW, () => 0), { status: 'failed', lastError: 'the partner refused the message with 400' });
   });
 
+  it('keeps the partner\'s signed refusal as the receipt of a failed message', function () {
+    const receipt = { status: 422, body: { code: 'XR_VALIDATION', status: 422 }, verified: true as const };
+    assert.deepEqual(settlementOf({ kind: 'refused', reason: '422', receipt }, 0, DELIVERY, NOW, () => 0), { status: 'failed', lastError: '422', receipt });
+  });
+
   it('keeps the receipt of a delivery, and a note when the receipt could not be read', function () {
     const receipt = { status: 200, body: { applyNo: '1' }, verified: true as const };
     assert.deepEqual(settlementOf({ kind: 'delivered', receipt }, 2, DELIVERY, NOW, () => 0), { status: 'delivered', receipt });
