@@ -4,9 +4,11 @@
  * Wall time, so under load it includes the wait for the event loop and the thread pool. With several
  * workers only the admin worker's figures are there; then the notes say nothing.
  */
-type StageTotals = Map<string, { sum: number; count: number }>;
+type StageTotals = Map<string, { sum: number; count: number; over10ms: number }>;
 
 const SAMPLE = /^xr_stage_duration_seconds_(sum|count)\{stage="([^"]+)"\} ([0-9.e+-]+)$/;
+/** The cumulative bucket at 10 ms: calls over it are count − bucket (where the steady-rate p99 target lies). */
+const BUCKET_10MS = /^xr_stage_duration_seconds_bucket\{le="0.01",stage="([^"]+)"\} ([0-9.e+-]+)$/;
 
 async function scrape(adminUrl: string): Promise<StageTotals | undefined> {
   try {
@@ -14,12 +16,14 @@ async function scrape(adminUrl: string): Promise<StageTotals | undefined> {
     if (!response.ok) return undefined;
     const totals: StageTotals = new Map();
     for (const line of (await response.text()).split('\n')) {
+      const bucket = BUCKET_10MS.exec(line);
       const match = SAMPLE.exec(line);
-      if (!match) continue;
-      const [, kind, stage, value] = match;
-      const entry = totals.get(stage!) ?? { sum: 0, count: 0 };
-      entry[kind as 'sum' | 'count'] = Number(value);
-      totals.set(stage!, entry);
+      if (!match && !bucket) continue;
+      const stage = (match?.[2] ?? bucket?.[1])!;
+      const entry = totals.get(stage) ?? { sum: 0, count: 0, over10ms: 0 };
+      if (match) entry[match[1] as 'sum' | 'count'] = Number(match[3]);
+      else entry.over10ms -= Number(bucket![2]);
+      totals.set(stage, entry);
     }
     return totals.size > 0 ? totals : undefined;
   } catch {
@@ -33,11 +37,13 @@ export async function stageTimer(adminUrl: string, enabled: boolean): Promise<()
   return async () => {
     const after = before ? await scrape(adminUrl) : undefined;
     if (!before || !after) return [];
-    const means = [...after].flatMap(([stage, { sum, count }]) => {
-      const earlier = before.get(stage) ?? { sum: 0, count: 0 };
+    const means = [...after].flatMap(([stage, { sum, count, over10ms }]) => {
+      const earlier = before.get(stage) ?? { sum: 0, count: 0, over10ms: 0 };
       const n = count - earlier.count;
-      return n > 0 ? [`${stage} ${((1000 * (sum - earlier.sum)) / n).toFixed(2)}`] : [];
+      // over10ms holds −bucket; count − bucket is the calls over 10 ms.
+      const slow = count + over10ms - (earlier.count + earlier.over10ms);
+      return n > 0 ? [`${stage} ${((1000 * (sum - earlier.sum)) / n).toFixed(2)} (${((100 * slow) / n).toFixed(2)} % over 10 ms)`] : [];
     });
-    return means.length > 0 ? [`gateway stage means (ms, wall, per stage call): ${means.join(', ')}`] : [];
+    return means.length > 0 ? [`gateway stage means (ms, wall, per stage call; share of calls over 10 ms): ${means.join(', ')}`] : [];
   };
 }
