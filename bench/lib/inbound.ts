@@ -42,6 +42,14 @@ export function serverNotes(measured: Measured<unknown>): string[] {
   if (measured.foreignCores >= 0.05) notes.push(`**other processes on the machine used ${measured.foreignCores.toFixed(2)} cores meanwhile**`);
   if (measured.loop) notes.push(`event-loop delay p99 ${measured.loop.p99Ms.toFixed(1)} ms, max ${measured.loop.maxMs.toFixed(1)} ms`);
   if (!measured.peakIsPerRun) notes.push('peak RSS is the lifetime peak (clear_refs not allowed)');
+  const answered = (measured.stats as { ok?: unknown }).ok;
+  if (typeof answered === 'number' && answered > 0 && measured.threads.length > 0) {
+    // Clock ticks are 10 ms: threads under a few ticks are left out.
+    const shown = measured.threads.filter(([, seconds]) => seconds >= 0.05).slice(0, 12);
+    const perMessage = shown.map(([key, seconds]) => `${key.endsWith(':main') ? 'main' : 't'} ${Math.round((seconds * 1e6) / answered)}`);
+    const total = measured.threads.reduce((sum, [, seconds]) => sum + seconds, 0);
+    notes.push(`server CPU per answered message (µs, by thread, most first): ${perMessage.join(', ')}; all threads ${Math.round((total * 1e6) / answered)}`);
+  }
   return notes;
 }
 

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { liveChildPids, type ServerChild } from './child.ts';
-import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss, threadSeconds } from './proc.ts';
 
 export interface Measured<T> {
   stats: T;
@@ -13,6 +13,8 @@ export interface Measured<T> {
   /** False when the peak could not be reset: then it is the process's lifetime peak. */
   peakIsPerRun: boolean;
   cpu: { main: number; other: number };
+  /** CPU seconds of each of the server's threads that worked during the run, most first (pid:main or pid:tid). */
+  threads: Array<[string, number]>;
   loop: { p99Ms: number; maxMs: number } | undefined;
   /** Cores the load generator (this process) used, and everything else on the machine that is not ours. */
   loadGeneratorCores: number;
@@ -32,6 +34,7 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   const peakIsPerRun = resetPeakRss(server.pids);
   if (controllable) await server.ask({ type: 'loop-reset' });
   const cpuBefore = cpuSeconds(server.pids);
+  const threadsBefore = threadSeconds(server.pids);
   const machineBefore = machineBusySeconds();
   const oursBefore = oursSeconds();
   const selfBefore = process.cpuUsage();
@@ -39,6 +42,10 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   const stats = await run();
   const wallS = (performance.now() - started) / 1000;
   const cpuAfter = cpuSeconds(server.pids);
+  const threads = [...threadSeconds(server.pids)]
+    .map(([key, seconds]): [string, number] => [key, seconds - (threadsBefore.get(key) ?? 0)])
+    .filter(([, seconds]) => seconds > 0)
+    .sort((a, b) => b[1] - a[1]);
   const self = process.cpuUsage(selfBefore);
   const foreignCores = (machineBusySeconds() - machineBefore - (oursSeconds() - oursBefore)) / wallS;
   const loop = controllable ? await server.ask<LoopStats>({ type: 'loop-stats' }) : undefined;
@@ -47,6 +54,7 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
     peakRssMb: peakRssBytes(server.pids) / 2 ** 20,
     peakIsPerRun,
     cpu: { main: (cpuAfter.main - cpuBefore.main) / wallS, other: (cpuAfter.other - cpuBefore.other) / wallS },
+    threads,
     loadGeneratorCores: (self.user + self.system) / 1e6 / wallS,
     foreignCores: Math.max(0, foreignCores),
     loop: loop && loop.p99Ms !== undefined && loop.maxMs !== undefined ? { p99Ms: loop.p99Ms, maxMs: loop.maxMs } : undefined,

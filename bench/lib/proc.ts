@@ -41,6 +41,19 @@ export interface CpuSeconds {
 
 export function cpuSeconds(pids: readonly number[]): CpuSeconds {
   const total = { main: 0, other: 0 };
+  for (const [key, seconds] of threadSeconds(pids)) {
+    if (key.endsWith(':main')) total.main += seconds;
+    else total.other += seconds;
+  }
+  return total;
+}
+
+/**
+ * CPU seconds used so far by each thread of the processes, keyed `pid:main` for a main thread and
+ * `pid:tid` for the others (Node names every thread "node": which one is which shows in its share).
+ */
+export function threadSeconds(pids: readonly number[]): Map<string, number> {
+  const threads = new Map<string, number>();
   for (const pid of pids) {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       let stat: string;
@@ -51,12 +64,10 @@ export function cpuSeconds(pids: readonly number[]): CpuSeconds {
       }
       // Fields after the parenthesised command name (which may hold spaces): utime and stime are the 12th and 13th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-      if (tid === String(pid)) total.main += seconds;
-      else total.other += seconds;
+      threads.set(`${pid}:${tid === String(pid) ? 'main' : tid}`, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND);
     }
   }
-  return total;
+  return threads;
 }
 
 /**
