@@ -27,6 +27,42 @@ describe('the SQLite store', function () {
     await store.close();
   });
 
+  it('commits each write at once at low rates, and gathers writes into batches ≥ 1 ms apart when they come fast', async function () {
+    const writer = new GroupCommitWriter(file);
+    const worker = (writer as unknown as { worker: { postMessage(message: unknown): void } }).worker;
+    const sent: number[] = [];
+    const post = worker.postMessage.bind(worker);
+    worker.postMessage = (message: unknown) => {
+      sent.push(performance.now());
+      post(message);
+    };
+    try {
+      await writer.run('CREATE TABLE t (n INTEGER)', []);
+      for (let i = 0; i < 5; i += 1) {
+        const before = sent.length;
+        const written = writer.run('INSERT INTO t VALUES (?)', [i]);
+        assert.equal(sent.length, before + 1, 'a lone write goes to the writer thread at once');
+        await written;
+      }
+      // 5 writes a millisecond (5,000/s) for 400 ms: from the second rate window on, batches are held apart.
+      const writes: Array<Promise<number>> = [];
+      const start = performance.now();
+      while (performance.now() - start < 400) {
+        for (let i = 0; i < 5; i += 1) writes.push(writer.run('INSERT INTO t VALUES (?)', [i]));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await Promise.all(writes);
+      const busy = sent.filter((at) => at - start > 200);
+      const gaps = busy.slice(1).map((at, i) => at - busy[i]!);
+      assert.ok(gaps.length > 10, `${gaps.length} batches in the busy stretch`);
+      assert.ok(Math.min(...gaps) >= 0.9, `batches ${Math.min(...gaps).toFixed(2)} ms apart at the closest`);
+      assert.ok(busy.length < writes.length / 4, `${writes.length} writes in ${sent.length} batches`);
+      assert.deepEqual(await writer.all('SELECT COUNT(*) AS n FROM t', []), [{ n: writes.length + 5 }]);
+    } finally {
+      await writer.close();
+    }
+  });
+
   it('holds the page cache of its connection and of its writer thread\'s to 2 MiB', async function () {
     assert.equal(SQLITE_CACHE_PRAGMA, 'cache_size = -2048');
     const store = new SqliteStore(file);
