@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { GENESIS_HASH, chainHash, recordText } from '../../gateway/audit/chain.ts';
 import { inboundEvidence, ownBytes } from '../../gateway/audit/records.ts';
 import { AUDIT_FILE, SqliteAuditLog } from '../../gateway/audit/sqlite-audit-log.ts';
+import { AUDIT_PAGE_SIZE } from '../../gateway/audit/audit-store.ts';
 import type { InboundOutcome } from '../../gateway/partner/listener.ts';
 
 describe('the audit writer: batched on a thread of its own, and one chain for several writers', function () {
@@ -33,6 +34,23 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       assert.deepEqual((await log.query({ limit: 3 })).map((r) => r.fields.applyNo), ['A9', 'A8', 'A7']);
     } finally {
       await log.close();
+    }
+  });
+
+  it('creates a new audit file with 16 KiB pages, so that a ≈ 4 KB record needs no overflow page', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 } });
+    try {
+      log.append('inbound', { outcome: 'OK', jws: { protected: 'e'.repeat(3900), signature: 's' } });
+      await log.flush();
+    } finally {
+      await log.close();
+    }
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.equal(db.pragma('page_size', { simple: true }), AUDIT_PAGE_SIZE);
+      assert.equal(AUDIT_PAGE_SIZE, 16384);
+    } finally {
+      db.close();
     }
   });
 
