@@ -23,23 +23,55 @@ export async function readBodyAfter(request: IncomingMessage, limit: number, pre
   return { signingInput, body: signingInput.subarray(prefix.length) };
 }
 
-async function readChunks(request: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; length: number }> {
+/**
+ * The body's chunks, up to `limit` bytes. Over it, the rest is drained unread and the request refused: the
+ * request stream must not be destroyed (an async iterator left early does that), or the connection would
+ * stay open with the client's bytes unread, never closing — and the gateway could not stop (a server's
+ * close waits for its connections). Node ends a drain that never ends at `server.requestTimeout`.
+ */
+function readChunks(request: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; length: number }> {
   const declared = request.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     request.resume();
-    throw new XrError('XR_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`);
+    return Promise.reject(new XrError('XR_TOO_LARGE', `the body is ${declared} bytes; the limit is ${limit}`));
   }
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    length += chunk.length;
-    if (length > limit) {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const stop = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('error', onError);
+      request.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      length += chunk.length;
+      if (length <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      stop();
+      chunks.length = 0;
       request.resume();
-      throw new XrError('XR_TOO_LARGE', `the body is over the limit of ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return { chunks, length };
+      reject(new XrError('XR_TOO_LARGE', `the body is over the limit of ${limit} bytes`));
+    };
+    const onEnd = () => {
+      stop();
+      resolve({ chunks, length });
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    const onClose = () => {
+      stop();
+      reject(Object.assign(new Error('the client closed the connection before the body ended'), { code: 'ECONNRESET' }));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
+  });
 }
 
 export interface MediaType {
