@@ -25,6 +25,8 @@ function positiveIntegers<K extends string>(value: unknown, field: string, keys:
   return out;
 }
 
+/** An absolute http(s) URL with an authority, nothing in it a URL parser would have to drop or mend. */
+const ENDPOINT_FORM = /^https?:\/\/[^\s/?#\\]+(?:\/[^\s\\]*)?$/i;
 const DELIVERY_KEYS = ['timeoutMs', 'maxAttempts', 'backoffMs', 'maxBackoffMs'] as const;
 const BREAKER_KEYS = ['volumeThreshold', 'errorThresholdPercentage', 'resetTimeoutMs'] as const;
 
@@ -53,6 +55,9 @@ export function partnerFromDocument(
   const format = document.format ?? context.defaults?.format;
   if (typeof name !== 'string' || name.trim() === '') bad('name', 'must be a non-empty string');
   if (typeof endpoint !== 'string') bad('endpoint', 'must be the partner gateway\'s base URL');
+  // As written, not as a URL parser would mend it: " http://h " or "http:/h" parse, but the stored text
+  // is what {endpoint}/xr/v1/messages/{messageType} is made from.
+  if (!ENDPOINT_FORM.test(endpoint)) bad('endpoint', 'must be written http(s)://host[:port][/path], without spaces');
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -77,6 +82,9 @@ export function partnerFromDocument(
   const breaker = positiveIntegers<keyof BreakerSettings>(document.breaker, 'breaker', BREAKER_KEYS, {
     volumeThreshold: [1, 100_000], errorThresholdPercentage: [1, 100], resetTimeoutMs: [100, 86_400_000],
   });
+  if (delivery?.backoffMs !== undefined && delivery.maxBackoffMs !== undefined && delivery.backoffMs > delivery.maxBackoffMs) {
+    bad('delivery.backoffMs', `${delivery.backoffMs} is more than maxBackoffMs (${delivery.maxBackoffMs})`);
+  }
   const now = context.now.toISOString();
   return {
     region,
