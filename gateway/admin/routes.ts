@@ -19,12 +19,12 @@ import type { Directory } from '../directory.ts';
 import { XrError } from '../protocol/errors.ts';
 import { isMessageType, type Direction } from '../protocol/messages.ts';
 import { problemResponder } from '../http/problem.ts';
-import { requireRole, type TokenTable } from '../http/auth.ts';
+import { bearerToken, requireRole, unauthenticated, type TokenTable } from '../http/auth.ts';
 import { readJsonObject, readText } from '../http/json-body.ts';
 import type { Store, TrustAnchorRecord } from '../store/store.ts';
 import { publishedIdentity } from '../keys/published-identity.ts';
 import { addKeyRoutes, certificateWarnings, type KeyAdmin } from './key-routes.ts';
-import type { AdminOperations } from './operations-routes.ts';
+import { PROBE_PATHS, type AdminOperations } from './operations-routes.ts';
 import { addOutboundRoutes, type OutboundControl } from './outbound-routes.ts';
 import { partnerFromDocument } from './partner-document.ts';
 import { requestLog } from '../request-context.ts';
@@ -274,7 +274,19 @@ export function adminListener(deps: AdminDeps): Koa {
     await next();
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD' && ctx.status < 400) await deps.configurationChanged();
   });
+  // A call without a valid token is refused as such (401, PROTOCOL §7) before anything else is said about it
+  // — a method the path does not take included; the roles are checked by each route.
+  app.use(async function tokenFirst(ctx, next) {
+    const token = bearerToken(ctx);
+    if (!PUBLIC_PATHS.has(ctx.path.replace(/(?<=.)\/+$/, '')) && (token === undefined || deps.tokens.roleOf(token) === undefined)) {
+      throw unauthenticated();
+    }
+    await next();
+  });
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;
 }
+
+/** What the admin listener answers without a token: probes, and Huzhou's identity for partners to register. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set([...PROBE_PATHS, '/admin/v1/identity']);

@@ -36,12 +36,17 @@ export function bearerToken(ctx: Context): string | undefined {
   return match?.[1];
 }
 
+/** 401 XR_UNAUTHENTICATED, with the challenge RFC 9110 §11.6.1 asks of every 401 (RFC 6750 §3: Bearer). */
+export function unauthenticated(): XrError {
+  return new XrError('XR_UNAUTHENTICATED', 'a valid bearer token is required', { headers: { 'www-authenticate': 'Bearer realm="xr"' } });
+}
+
 /** Refuses the call unless its token grants one of `allowed`; the granted role is ctx.state.role. */
 export function requireRole(tokens: TokenTable, allowed: readonly Role[]) {
   return async function authorise(ctx: Context, next: Next): Promise<void> {
     const token = bearerToken(ctx);
     const role = token === undefined ? undefined : tokens.roleOf(token);
-    if (role === undefined) throw new XrError('XR_UNAUTHENTICATED', 'a valid bearer token is required');
+    if (role === undefined) throw unauthenticated();
     if (!allowed.includes(role)) throw new XrError('XR_FORBIDDEN', `the ${role} role may not ${ctx.method} ${ctx.path}`);
     ctx.state.role = role;
     await next();

@@ -94,6 +94,11 @@ describe('admin API (PROTOCOL §7)', function () {
       { name: 'a partner endpoint with a query (messages go to {endpoint}/xr/v1/messages/…)', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: 'https://x.example/base?x=1' }) },
       { name: 'a partner endpoint with a fragment', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: 'https://x.example/base#top' }) },
       { name: 'a partner endpoint carrying credentials', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: 'https://user:secret@x.example/' }) },
+      { name: 'a partner endpoint with spaces around it', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: ' https://x.example ' }) },
+      { name: 'a partner endpoint written http:/host (a parser would mend it)', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, endpoint: 'http:/x.example' }) },
+      { name: 'a delivery backoffMs above its maxBackoffMs', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, delivery: { backoffMs: 5000, maxBackoffMs: 1000 } }) },
+      { name: 'a partner document giving a key twice', code: 'XR_MALFORMED', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', `${JSON.stringify(SHANGHAI).slice(0, -1)},"format":"zj-xml"}`, 'application/json') },
+      { name: 'a change with a method the path does not take, without a token', code: 'XR_UNAUTHENTICATED', status: 401, run: () => call('POST', '/admin/v1/partners', undefined, SHANGHAI) },
       { name: 'a partner in an unknown region', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/999999', SHANGHAI) },
       { name: 'Huzhou itself as a partner', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330500', SHANGHAI) },
       { name: 'a breaker setting out of range', code: 'XR_BAD_REQUEST', status: 400, run: () => harness.admin('PUT', '/admin/v1/partners/330100', { ...SHANGHAI, breaker: { errorThresholdPercentage: 150 } }) },
@@ -113,6 +118,7 @@ describe('admin API (PROTOCOL §7)', function () {
         const response = await refusal.run();
         assert.equal(response.status, refusal.status, await response.clone().text());
         assert.equal(response.headers.get('content-type'), 'application/problem+json');
+        if (refusal.status === 401) assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer\b/, 'a 401 carries its challenge (RFC 9110 §11.6.1)');
         const problem = await response.json() as Record<string, unknown>;
         assert.equal(problem.code, refusal.code);
         assert.equal(await snapshot(), before);

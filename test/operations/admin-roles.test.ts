@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChainedAuditRecord } from '../../gateway/audit/audit-log.ts';
 import { DATABASE_FILE } from '../../gateway/server.ts';
-import { ADMIN_TOKEN, AUDITOR_TOKEN } from '../support/gateway.ts';
+import { ADMIN_TOKEN, AUDITOR_TOKEN, LOCAL_TOKEN } from '../support/gateway.ts';
 import { outboundMessage, queue, settled } from '../support/outbound.ts';
 import { INBOUND_PARTNER, OUTBOUND_PARTNER, startOperationsRig, type OperationsRig } from './rig.ts';
 
@@ -96,6 +96,7 @@ describe('admin roles: every change needs the operator token, and every call is 
 
   for (const [who, token, code, status, recordedToken] of [
     ['the auditor token', AUDITOR_TOKEN, 'XR_FORBIDDEN', 403, undefined],
+    ['the local listener\'s token', LOCAL_TOKEN, 'XR_FORBIDDEN', 403, undefined],
     ['no token', undefined, 'XR_UNAUTHENTICATED', 401, 'missing'],
     ['a wrong token', 'not-the-admin-token-0123456789', 'XR_UNAUTHENTICATED', 401, 'unknown'],
   ] as const) {
@@ -116,13 +117,22 @@ describe('admin roles: every change needs the operator token, and every call is 
         assert.equal(record.fields.outcome, code, name);
         assert.equal(record.fields.status, status, name);
         const recordedWho = record.fields.who as { role: string | null; token: string };
-        if (recordedToken === undefined) assert.deepEqual([recordedWho.role, /^[0-9a-f]{16}$/.test(recordedWho.token)], ['auditor', true], name);
+        const role = token === LOCAL_TOKEN ? 'local' : 'auditor';
+        if (recordedToken === undefined) assert.deepEqual([recordedWho.role, /^[0-9a-f]{16}$/.test(recordedWho.token)], [role, true], name);
         else assert.deepEqual(recordedWho, { role: null, token: recordedToken }, name);
         assert.equal(record.fields.changed, false, `${name}: the record says nothing changed`);
         assert.deepEqual(record.fields.before, record.fields.after, name);
       }
     });
   }
+
+  it('refuses reads with the local listener\'s token: 403 XR_FORBIDDEN, a valid token without the role', async function () {
+    for (const readPath of ['/admin/v1/partners', '/admin/v1/formats', '/admin/v1/breakers', '/admin/v1/outbox']) {
+      const response = await fetch(`${rig.harness.gateway.urls.admin}${readPath}`, { headers: { authorization: `Bearer ${LOCAL_TOKEN}` } });
+      assert.equal(response.status, 403, readPath);
+      assert.equal((await response.json() as { code: string }).code, 'XR_FORBIDDEN', readPath);
+    }
+  });
 
   it('lets the auditor read, and audits the reads too', async function () {
     for (const readPath of ['/admin/v1/partners', `/admin/v1/partners/${INBOUND_PARTNER}`, '/admin/v1/formats', '/admin/v1/breakers', '/admin/v1/outbox']) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ADMIN_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { ADMIN_TOKEN, AUDITOR_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { outboundMessage, queue, registerPartner, sendLocal, settled } from '../support/outbound.ts';
 import { PartnerGateway } from '../support/partner-gateway.ts';
 
@@ -83,7 +83,8 @@ describe('the local listener (PROTOCOL §6): what Huzhou\'s own systems may queu
     const cases: Array<{ name: string; code: string; status: number; send(local: string): ReturnType<typeof sendLocal> }> = [
       { name: 'no token', code: 'XR_UNAUTHENTICATED', status: 401, send: (local) => sendLocal(local, 'application.submit', submit(), { token: null }) },
       { name: 'a wrong token', code: 'XR_UNAUTHENTICATED', status: 401, send: (local) => sendLocal(local, 'application.submit', submit(), { token: 'not-the-local-token-000' }) },
-      { name: 'the admin token', code: 'XR_UNAUTHENTICATED', status: 401, send: (local) => sendLocal(local, 'application.submit', submit(), { token: ADMIN_TOKEN }) },
+      { name: 'the admin token (valid, without the local role)', code: 'XR_FORBIDDEN', status: 403, send: (local) => sendLocal(local, 'application.submit', submit(), { token: ADMIN_TOKEN }) },
+      { name: 'the auditor token', code: 'XR_FORBIDDEN', status: 403, send: (local) => sendLocal(local, 'application.submit', submit(), { token: AUDITOR_TOKEN }) },
       { name: 'an identity number with a wrong check digit', code: 'XR_VALIDATION', status: 422, send: (local) => sendLocal(local, 'application.submit', { ...submit(), applicant: { ...(submit().applicant as object), idNumber: '310117198506150034' } }) },
       { name: 'a field the canonical form does not have', code: 'XR_VALIDATION', status: 422, send: (local) => sendLocal(local, 'application.submit', { ...submit(), extra: 'x' }) },
       { name: 'a body that is not JSON', code: 'XR_MALFORMED', status: 400, send: (local) => sendLocal(local, 'application.submit', '{"applyNo":') },
@@ -118,6 +119,7 @@ describe('the local listener (PROTOCOL §6): what Huzhou\'s own systems may queu
         assert.equal(answer.headers.get('content-type'), 'application/problem+json');
         assert.equal(answer.body.code, testCase.code);
         assert.equal(answer.body.type, `urn:xr:error:${testCase.code}`);
+        if (testCase.status === 401) assert.match(answer.headers.get('www-authenticate') ?? '', /^Bearer\b/, 'a 401 carries its challenge');
         assert.deepEqual(await harness.gateway.store.outboxCounts(), before, 'nothing stored');
         assert.equal(shanghai.requests.length + suzhou.requests.length, requests, 'nothing sent');
       });
@@ -131,6 +133,7 @@ describe('the local listener (PROTOCOL §6): what Huzhou\'s own systems may queu
     const id = await queue(harness.gateway.urls.local, 'application.submit', outboundMessage('application.submit', SHANGHAI));
     const anonymous = await fetch(`${harness.gateway.urls.local}/local/v1/messages/${id}`);
     assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer realm="xr"');
     await settled(harness.gateway, [id]);
   });
 });
