@@ -18,6 +18,7 @@ import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { signDetached, type Signer } from '../../certs/jws.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { HttpClient, type HttpResponse } from '../http/client.ts';
+import { parseMediaType } from '../http/raw-body.ts';
 import { isXrError } from '../protocol/errors.ts';
 import { IDEMPOTENCY_HEADER, SIGNATURE_HEADER, type SignatureAlgorithm } from '../protocol/messages.ts';
 import type { OutboundMessage, Partner } from '../store/store.ts';
@@ -129,11 +130,13 @@ async function post(attempt: Attempt, url: URL, signature: string, context: Atte
   }
 }
 
-async function receiptOf(attempt: Attempt, status: number, body: Buffer, context: AttemptContext): Promise<Delivered> {
+async function receiptOf(attempt: Attempt, status: number, body: Buffer, contentType: string | undefined, context: AttemptContext): Promise<Delivered> {
   const { messageType } = attempt.message;
   try {
     if (!attempt.format) throw new Error(`format ${attempt.partner.format} is not available`);
-    const canonical = await attempt.format.toCanonical(messageType, 'response', body);
+    // An XML answer is read in its Content-Type's charset first, as a partner's request is (adapters, charset).
+    const charset = parseMediaType(contentType)?.charset;
+    const canonical = await attempt.format.toCanonical(messageType, 'response', body, charset === undefined ? {} : { charset });
     validateCanonical(messageType, 'response', canonical, context.regions);
     return { kind: 'delivered', receipt: { status, body: canonical as Record<string, unknown>, verified: true } };
   } catch (error) {
@@ -179,7 +182,8 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
   if (status >= 200 && status < 300) {
     const problem = await verified();
     if (problem !== undefined) throw retry(`the partner's ${status} answer was not accepted: ${problem}`);
-    return receiptOf(attempt, status, response.body, context);
+    const contentType = response.headers['content-type'];
+    return receiptOf(attempt, status, response.body, Array.isArray(contentType) ? contentType[0] : contentType, context);
   }
   if (status >= 400 && status < 500 && status !== 429) {
     const problem = await verified();

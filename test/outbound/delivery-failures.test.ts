@@ -88,6 +88,20 @@ describe('outbound delivery when the partner does not simply answer (PROTOCOL §
     assert.equal(partner.requests.filter((r) => r.idempotencyKey === id).length, 1);
   });
 
+  it('reads an XML receipt in the charset its Content-Type names (UTF-8 here, the family\'s being GB18030)', async function () {
+    const plain = await send();
+    await settled(harness.gateway, [plain]);
+    const expected = ((await statusOf(harness.gateway.urls.local, plain)).receipt as { body: Record<string, unknown> }).body;
+    partner.behaviour = { kind: 'answer-utf8' };
+    const id = await send();
+    await settled(harness.gateway, [id]);
+    const status = await statusOf(harness.gateway.urls.local, id);
+    assert.equal(status.lastError, null, String(status.lastError));
+    const receipt = status.receipt as { body: Record<string, unknown> };
+    assert.ok(Object.values(expected).some((value) => typeof value === 'string' && /[^\x00-\x7f]/.test(value)), 'the receipt has Chinese text to get wrong');
+    assert.deepEqual({ ...receipt.body, applyNo: undefined, handleNo: undefined }, { ...expected, applyNo: undefined, handleNo: undefined });
+  });
+
   it('does not take an unsigned 400 for a refusal: it retries', async function () {
     partner.behaviour = { kind: 'status', status: 400, code: 'XR_VALIDATION', detail: 'forged', signed: false };
     const id = await send();

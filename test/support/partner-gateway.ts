@@ -31,6 +31,8 @@ export type PartnerBehaviour =
   | { kind: 'bad-signature' }
   /** Record the message and answer, without any signature. */
   | { kind: 'unsigned' }
+  /** Record the message and answer an XML receipt re-encoded as UTF-8 without its declaration, labelled charset=UTF-8. */
+  | { kind: 'answer-utf8' }
   /** Cut the connection as soon as the request is in. */
   | { kind: 'reset' };
 
@@ -212,6 +214,10 @@ export class PartnerGateway extends EventEmitter<{ request: [ReceivedRequest]; a
     const contentType = `${this.format.mediaType}; charset=${this.format.charset}`;
     const { status, body: answer } = message.answer;
     if (behaviour.kind === 'unsigned') return this.#send(res, status, contentType, answer, undefined);
+    if (behaviour.kind === 'answer-utf8') {
+      const utf8 = Buffer.from(new TextDecoder(this.format.charset).decode(answer).replace(/^<\?xml[^>]*\?>\s*/, ''), 'utf8');
+      return this.#send(res, status, `${this.format.mediaType}; charset=UTF-8`, utf8, await this.#sign(utf8, jti));
+    }
     // A bad signature: well formed and by the right key, but over other bytes than the answer.
     const signedBytes = behaviour.kind === 'bad-signature' ? Buffer.from('something else') : answer;
     this.#send(res, status, contentType, answer, await this.#sign(signedBytes, jti));
