@@ -148,7 +148,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const operations = startOperations({
     ownRegion: settings.region, dataDir: settings.dataDir, store, directory, log, nowMs, signer: () => signer,
-    adminTokens: tokens.admin, outbound, started: () => ready, certificates: () => certificateExpiries(expiries, nowMs()),
+    adminTokens: tokens.table, outbound, started: () => ready, certificates: () => certificateExpiries(expiries, nowMs()),
   });
   if (options.cluster) {
     // Every worker's registry answers the primary's collection; the admin worker serves the sum of all.
@@ -161,7 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       deps, maxBodyBytes: settings.maxBodyBytes, log, time: operations.metrics.time, onOutcome: operations.onInbound,
     }), settings.host, settings.partnerPort, tls?.createServer),
     local: await listen(localListener({
-      tokens: tokens.local,
+      tokens: tokens.table,
       log,
       maxBodyBytes: settings.maxBodyBytes,
       accept: { ownRegion: settings.region, directory, regions, store, nowMs, onQueued: (queued) => {
@@ -172,7 +172,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }), settings.host, settings.localPort),
     ...(servesAdmin ? {
       admin: await listen(adminListener({
-        ownRegion: settings.region, store, directory, regions, defaultRegistry: defaultPartnerRegistry(), tokens: tokens.admin, log,
+        ownRegion: settings.region, store, directory, regions, defaultRegistry: defaultPartnerRegistry(), tokens: tokens.table, log,
         signer: () => signer, ready: () => ready, outbound, operations: operations.admin, keys: { context: keys, expiries, identityChanged: reloadIdentity }, configurationChanged: options.cluster?.announceChange ?? (async () => {}),
       }), settings.host, settings.adminPort),
     } : {}),

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { liveChildPids, type ServerChild } from './child.ts';
-import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss, threadSeconds } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss, splitMainOther, threadSeconds } from './proc.ts';
 
 export interface Measured<T> {
   stats: T;
@@ -33,7 +33,6 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   const controllable = server.ready.control === true;
   const peakIsPerRun = resetPeakRss(server.pids);
   if (controllable) await server.ask({ type: 'loop-reset' });
-  const cpuBefore = cpuSeconds(server.pids);
   const threadsBefore = threadSeconds(server.pids);
   const machineBefore = machineBusySeconds();
   const oursBefore = oursSeconds();
@@ -41,11 +40,11 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   const started = performance.now();
   const stats = await run();
   const wallS = (performance.now() - started) / 1000;
-  const cpuAfter = cpuSeconds(server.pids);
   const threads = [...threadSeconds(server.pids)]
     .map(([key, seconds]): [string, number] => [key, seconds - (threadsBefore.get(key) ?? 0)])
     .filter(([, seconds]) => seconds > 0)
     .sort((a, b) => b[1] - a[1]);
+  const cpu = splitMainOther(threads);
   const self = process.cpuUsage(selfBefore);
   const foreignCores = (machineBusySeconds() - machineBefore - (oursSeconds() - oursBefore)) / wallS;
   const loop = controllable ? await server.ask<LoopStats>({ type: 'loop-stats' }) : undefined;
@@ -53,7 +52,7 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
     stats,
     peakRssMb: peakRssBytes(server.pids) / 2 ** 20,
     peakIsPerRun,
-    cpu: { main: (cpuAfter.main - cpuBefore.main) / wallS, other: (cpuAfter.other - cpuBefore.other) / wallS },
+    cpu: { main: cpu.main / wallS, other: cpu.other / wallS },
     threads,
     loadGeneratorCores: (self.user + self.system) / 1e6 / wallS,
     foreignCores: Math.max(0, foreignCores),

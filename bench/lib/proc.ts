@@ -40,8 +40,13 @@ export interface CpuSeconds {
 }
 
 export function cpuSeconds(pids: readonly number[]): CpuSeconds {
+  return splitMainOther(threadSeconds(pids));
+}
+
+/** Per-thread CPU seconds (threadSeconds, or differences of two readings) summed into main and other. */
+export function splitMainOther(threads: Iterable<[string, number]>): CpuSeconds {
   const total = { main: 0, other: 0 };
-  for (const [key, seconds] of threadSeconds(pids)) {
+  for (const [key, seconds] of threads) {
     if (key.endsWith(':main')) total.main += seconds;
     else total.other += seconds;
   }

@@ -4,10 +4,10 @@
  * Wall time, so under load it includes the wait for the event loop and the thread pool. With several
  * workers only the admin worker's figures are there; then the notes say nothing.
  */
-type StageTotals = Map<string, { sum: number; count: number; over10ms: number }>;
+type StageTotals = Map<string, { sum: number; count: number; within10ms: number }>;
 
 const SAMPLE = /^xr_stage_duration_seconds_(sum|count)\{stage="([^"]+)"\} ([0-9.e+-]+)$/;
-/** The cumulative bucket at 10 ms: calls over it are count − bucket (where the steady-rate p99 target lies). */
+/** The cumulative bucket at 10 ms: the calls within it (the steady-rate p99 target); count minus it took longer. */
 const BUCKET_10MS = /^xr_stage_duration_seconds_bucket\{le="0.01",stage="([^"]+)"\} ([0-9.e+-]+)$/;
 
 async function scrape(adminUrl: string): Promise<StageTotals | undefined> {
@@ -20,9 +20,9 @@ async function scrape(adminUrl: string): Promise<StageTotals | undefined> {
       const match = SAMPLE.exec(line);
       if (!match && !bucket) continue;
       const stage = (match?.[2] ?? bucket?.[1])!;
-      const entry = totals.get(stage) ?? { sum: 0, count: 0, over10ms: 0 };
+      const entry = totals.get(stage) ?? { sum: 0, count: 0, within10ms: 0 };
       if (match) entry[match[1] as 'sum' | 'count'] = Number(match[3]);
-      else entry.over10ms -= Number(bucket![2]);
+      else entry.within10ms = Number(bucket![2]);
       totals.set(stage, entry);
     }
     return totals.size > 0 ? totals : undefined;
@@ -37,11 +37,10 @@ export async function stageTimer(adminUrl: string, enabled: boolean): Promise<()
   return async () => {
     const after = before ? await scrape(adminUrl) : undefined;
     if (!before || !after) return [];
-    const means = [...after].flatMap(([stage, { sum, count, over10ms }]) => {
-      const earlier = before.get(stage) ?? { sum: 0, count: 0, over10ms: 0 };
+    const means = [...after].flatMap(([stage, { sum, count, within10ms }]) => {
+      const earlier = before.get(stage) ?? { sum: 0, count: 0, within10ms: 0 };
       const n = count - earlier.count;
-      // over10ms holds −bucket; count − bucket is the calls over 10 ms.
-      const slow = count + over10ms - (earlier.count + earlier.over10ms);
+      const slow = n - (within10ms - earlier.within10ms);
       return n > 0 ? [`${stage} ${((1000 * (sum - earlier.sum)) / n).toFixed(2)} (${((100 * slow) / n).toFixed(2)} % over 10 ms)`] : [];
     });
     return means.length > 0 ? [`gateway stage means (ms, wall, per stage call; share of calls over 10 ms): ${means.join(', ')}`] : [];

@@ -41,12 +41,18 @@ export function unauthenticated(): XrError {
   return new XrError('XR_UNAUTHENTICATED', 'a valid bearer token is required', { headers: { 'www-authenticate': 'Bearer realm="xr"' } });
 }
 
+/** The role the call's bearer token grants; 401 when it has none or an unknown one. */
+export function presentedRole(tokens: TokenTable, ctx: Context): Role {
+  const token = bearerToken(ctx);
+  const role = token === undefined ? undefined : tokens.roleOf(token);
+  if (role === undefined) throw unauthenticated();
+  return role;
+}
+
 /** Refuses the call unless its token grants one of `allowed`; the granted role is ctx.state.role. */
 export function requireRole(tokens: TokenTable, allowed: readonly Role[]) {
   return async function authorise(ctx: Context, next: Next): Promise<void> {
-    const token = bearerToken(ctx);
-    const role = token === undefined ? undefined : tokens.roleOf(token);
-    if (role === undefined) throw unauthenticated();
+    const role = presentedRole(tokens, ctx);
     if (!allowed.includes(role)) throw new XrError('XR_FORBIDDEN', `the ${role} role may not ${ctx.method} ${ctx.path}`);
     ctx.state.role = role;
     await next();

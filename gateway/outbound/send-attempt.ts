@@ -91,8 +91,7 @@ function problemDocument(body: Buffer): Record<string, unknown> | undefined {
 }
 
 /** The partner's problem code and detail, for lastError; never the body itself. */
-function problemOf(body: Buffer): string {
-  const problem = problemDocument(body);
+function problemOf(problem: Record<string, unknown> | undefined): string {
   if (problem !== undefined) {
     const code = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
     const detail = typeof problem.detail === 'string' ? problem.detail.slice(0, MAX_DETAIL) : undefined;
@@ -182,18 +181,18 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
   if (status >= 200 && status < 300) {
     const problem = await verified();
     if (problem !== undefined) throw retry(`the partner's ${status} answer was not accepted: ${problem}`);
-    const contentType = response.headers['content-type'];
-    return receiptOf(attempt, status, response.body, Array.isArray(contentType) ? contentType[0] : contentType, context);
+    return receiptOf(attempt, status, response.body, response.headers['content-type'], context);
   }
   if (status >= 400 && status < 500 && status !== 429) {
     const problem = await verified();
-    if (problem !== undefined) throw retry(`the partner answered ${status}${problemOf(response.body)}, but not verifiably: ${problem}`);
+    if (problem !== undefined) throw retry(`the partner answered ${status}${problemOf(problemDocument(response.body))}, but not verifiably: ${problem}`);
+    const refusal = problemDocument(response.body);
     throw new DeliveryFailure({
       kind: 'refused',
-      reason: `the partner refused the message with ${status}${problemOf(response.body)}`,
-      receipt: { status, body: problemDocument(response.body) ?? null, verified: true },
+      reason: `the partner refused the message with ${status}${problemOf(refusal)}`,
+      receipt: { status, body: refusal ?? null, verified: true },
     });
   }
   const retryAfter = response.headers['retry-after'];
-  throw retry(`the partner answered ${status}${problemOf(response.body)}`, parseRetryAfter(retryAfter, context.nowMs()));
+  throw retry(`the partner answered ${status}${problemOf(problemDocument(response.body))}`, parseRetryAfter(retryAfter, context.nowMs()));
 }
