@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { GroupCommitWriter, SQLITE_CACHE_PRAGMA } from '../../gateway/store/group-commit.ts';
-import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
+import { PURGE_CHUNK_ROWS, SqliteStore } from '../../gateway/store/sqlite-store.ts';
 
 describe('the SQLite store', function () {
   let dir: string;
@@ -93,6 +93,33 @@ describe('the SQLite store', function () {
     assert.equal(await store.replayClaim('310117', 'old', 2000, 1001), true, 'expired at 1000: claimable at 1001');
     assert.equal(await store.replayPurge(2001), 1);
     assert.equal(await store.replayCount(), 0);
+    await store.close();
+  });
+
+  it('purges in chunks on the writer thread, so a claim made meanwhile does not wait for the whole purge', async function () {
+    const store = new SqliteStore(file);
+    const expired = PURGE_CHUNK_ROWS * 2 + 7;
+    await Promise.all(Array.from({ length: expired }, (_, i) => store.replayClaim('310117', `old-${i}`, 1000, 500)));
+    assert.equal(await store.replayClaim('310117', 'live', 5000, 500), true);
+
+    let purged: number | undefined;
+    const purge = store.replayPurge(2001).then((count) => (purged = count));
+    assert.equal(await store.replayClaim('320000', 'meanwhile', 5000, 2001), true);
+    assert.equal(purged, undefined, 'the claim was committed between the purge\'s chunks');
+    assert.equal(await purge, expired);
+    assert.equal(await store.replayCount(), 2, 'the live entry and the new claim remain');
+    assert.equal(await store.replayClaim('310117', 'live', 5000, 2001), false, 'a live entry is still a replay');
+    await store.close();
+  });
+
+  it('purges inbound idempotency keys older than the bound, and only those', async function () {
+    const store = new SqliteStore(file);
+    for (const [key, createdAt] of [['k1', 100], ['k2', 200], ['k3', 300]] as const) {
+      assert.deepEqual(await store.idempotencyClaim('310117', key, 'digest', createdAt), { state: 'claimed' });
+    }
+    assert.equal(await store.idempotencyPurge(250), 2);
+    assert.deepEqual(await store.idempotencyClaim('310117', 'k3', 'digest', 400), { state: 'pending', bodyDigest: 'digest' }, 'the newer key is kept');
+    assert.deepEqual(await store.idempotencyClaim('310117', 'k1', 'digest', 400), { state: 'claimed' }, 'a purged key can be claimed anew');
     await store.close();
   });
 
