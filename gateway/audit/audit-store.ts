@@ -17,6 +17,7 @@ import path from 'node:path';
 import type { AuditFields, AuditKind, AuditQuery, AuditRecord, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
 import { FILTER_COLUMNS, GENESIS_HASH, chainHash, filterColumnValues, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
 import { fieldsOf, type AuditEvidence } from './records.ts';
+import { X5C_TABLE_SCHEMA, X5cChains, chainDigest, joinProtected, splitHeadersOf } from './x5c-chains.ts';
 import { SQLITE_CACHE_PRAGMA } from '../store/group-commit.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
@@ -104,15 +105,17 @@ export type QueuedAuditRecord =
 
 type QueryParameters = Record<string, string | number>;
 
-function chained(row: AuditRow): ChainedAuditRecord {
-  const record = JSON.parse(row.record) as AuditRecord;
-  return { seq: row.seq, time: record.time, kind: record.kind, fields: record.fields, prevHash: row.prev_hash, hash: row.hash };
-}
 
 export class AuditStore {
   readonly #db: Database.Database;
   readonly #last;
   readonly #insert;
+  readonly #insertChain;
+  readonly #chains = new X5cChains();
+  /** Chains read back (queries, verify): digest → chain text, or undefined when the file has no such row. */
+  readonly #chainTexts = new Map<string, string | undefined>();
+  /** null: the file has no audit_x5c table (written before it existed, opened read-only). */
+  #selectChain: Database.Statement<[string], { chain: string }> | null | undefined;
   readonly #queries = new Map<string, Database.Statement<QueryParameters, AuditRow>>();
 
   constructor(file: string, options: { readonly?: boolean } = {}) {
@@ -122,38 +125,51 @@ export class AuditStore {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.pragma(SQLITE_CACHE_PRAGMA);
     if (writable) {
-      // 16 KiB pages: an inbound record is ≈ 4 KB (two x5c chains), more than a 4 KiB page holds, so each
-      // spilled to an overflow page of its own. Takes effect only on a new file (bench/results.md).
+      // 16 KiB pages: an inbound record was ≈ 4 KB (two x5c chains, now kept apart: x5c-chains.ts), more
+      // than a 4 KiB page holds, so each spilled to an overflow page of its own. Takes effect only on a new
+      // file (bench/results.md).
       this.#db.pragma(`page_size = ${AUDIT_PAGE_SIZE}`);
       this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = FULL');
       addFilterColumns(this.#db);
       this.#db.exec(SCHEMA);
+      this.#db.exec(X5C_TABLE_SCHEMA);
     }
     this.#last = this.#db.prepare<[], { seq: number; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
     this.#insert = !writable ? undefined : this.#db.prepare(`INSERT INTO audit (seq, record, prev_hash, hash, ${COLUMN_NAMES.join(', ')}) VALUES (?, ?, ?, ?${', ?'.repeat(COLUMN_NAMES.length)})`);
+    this.#insertChain = !writable ? undefined : this.#db.prepare('INSERT OR IGNORE INTO audit_x5c (sha256, chain) VALUES (?, ?)');
   }
 
   /** Chains and inserts the batch in one transaction; returns the seq of its last record. */
   append(batch: readonly QueuedAuditRecord[]): number {
     const insert = this.#insert;
-    if (!insert) throw new Error('the audit log is open read-only');
-    // IMMEDIATE: the write lock is taken before the last hash is read, so no other process slips in between.
-    return this.#db.transaction(() => {
-      const last = this.#last.get();
-      let seq = last?.seq ?? 0;
-      let prevHash = last?.hash ?? GENESIS_HASH;
-      for (const queued of batch) {
-        seq += 1;
-        const fields = 'fields' in queued ? queued.fields : fieldsOf(queued.evidence);
-        const record = { seq, time: queued.time, kind: queued.kind, fields };
-        const text = recordText(record);
-        const hash = chainHash(prevHash, text);
-        insert.run(seq, text, prevHash, hash, ...filterColumnValues(record));
-        prevHash = hash;
-      }
-      return seq;
-    }).immediate();
+    const insertChain = this.#insertChain;
+    if (!insert || !insertChain) throw new Error('the audit log is open read-only');
+    const chains = this.#chains;
+    try {
+      // IMMEDIATE: the write lock is taken before the last hash is read, so no other process slips in between.
+      const lastSeq = this.#db.transaction(() => {
+        const last = this.#last.get();
+        let seq = last?.seq ?? 0;
+        let prevHash = last?.hash ?? GENESIS_HASH;
+        for (const queued of batch) {
+          seq += 1;
+          const fields = 'fields' in queued ? queued.fields : fieldsOf(queued.evidence, chains);
+          const record = { seq, time: queued.time, kind: queued.kind, fields };
+          const text = recordText(record);
+          const hash = chainHash(prevHash, text);
+          insert.run(seq, text, prevHash, hash, ...filterColumnValues(record));
+          prevHash = hash;
+        }
+        for (const [digest, chain] of chains.pending()) insertChain.run(digest, chain);
+        return seq;
+      }).immediate();
+      chains.committed();
+      return lastSeq;
+    } catch (error) {
+      chains.rolledBack();
+      throw error;
+    }
   }
 
   lastSeq(): number {
@@ -172,13 +188,48 @@ export class AuditStore {
     }
     const parameters: QueryParameters = { limit: query.limit };
     for (const name of present) parameters[name] = query[name]!;
-    return statement.all(parameters).map(chained);
+    return statement.all(parameters).map((row) => this.#chained(row));
   }
 
   verify(): ChainVerdict {
     // A file from before the filter columns, opened read-only (the CLI), has none to check.
     const select = ['seq, record, prev_hash, hash', ...(hasFilterColumns(this.#db) ? COLUMN_NAMES : [])].join(', ');
-    return verifyAuditChain(this.#db.prepare<[], AuditRow>(`SELECT ${select} FROM audit ORDER BY seq`).iterate());
+    const checked = new Map<string, string | undefined>();
+    const chainFault = (digest: string): string | undefined => {
+      if (!checked.has(digest)) {
+        const chain = this.#chainText(digest);
+        checked.set(digest, chain === undefined ? 'is missing from audit_x5c' : chainDigest(chain) !== digest ? 'does not match its digest: audit_x5c was changed' : undefined);
+      }
+      return checked.get(digest);
+    };
+    return verifyAuditChain(this.#db.prepare<[], AuditRow>(`SELECT ${select} FROM audit ORDER BY seq`).iterate(), chainFault);
+  }
+
+  /** A stored record as queries answer it: a split signature header is whole again (`protected`). */
+  #chained(row: AuditRow): ChainedAuditRecord {
+    const record = JSON.parse(row.record) as AuditRecord;
+    for (const header of splitHeadersOf(record.fields)) {
+      const chain = this.#chainText(header.x5c);
+      if (chain === undefined) continue; // shown as stored; verify names the missing chain
+      const whole = header as unknown as Record<string, unknown>;
+      whole.protected = joinProtected(header, chain);
+      delete whole.protectedHead;
+      delete whole.protectedTail;
+      delete whole.x5c;
+    }
+    return { seq: row.seq, time: record.time, kind: record.kind, fields: record.fields, prevHash: row.prev_hash, hash: row.hash };
+  }
+
+  #chainText(digest: string): string | undefined {
+    if (this.#chainTexts.has(digest)) return this.#chainTexts.get(digest);
+    if (this.#selectChain === undefined) {
+      const hasTable = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_x5c'").get() !== undefined;
+      this.#selectChain = hasTable ? this.#db.prepare<[string], { chain: string }>('SELECT chain FROM audit_x5c WHERE sha256 = ?') : null;
+    }
+    const chain = this.#selectChain?.get(digest)?.chain;
+    if (this.#chainTexts.size >= 1024) this.#chainTexts.clear();
+    this.#chainTexts.set(digest, chain);
+    return chain;
   }
 
   close(): void {

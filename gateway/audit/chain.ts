@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { AuditRecord, ChainVerdict } from './audit-log.ts';
 import { canonicalJson } from './canonical-json.ts';
+import { splitHeadersOf } from './x5c-chains.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -56,21 +57,28 @@ export function chainHash(prevHash: string, text: string): string {
   return createHash('sha256').update(prevHash, 'ascii').update(text, 'utf8').digest('hex');
 }
 
-/** Walks the rows in seq order and names the first one that does not hold. */
-export function verifyAuditChain(rows: Iterable<AuditRow>): ChainVerdict {
+/**
+ * Walks the rows in seq order and names the first one that does not hold. `chainFault` says what is wrong
+ * with a stored x5c chain a record refers to (x5c-chains.ts), or undefined when it is there and intact.
+ */
+export function verifyAuditChain(rows: Iterable<AuditRow>, chainFault: (digest: string) => string | undefined = () => 'is missing from audit_x5c'): ChainVerdict {
   let previous = { seq: 0, hash: GENESIS_HASH };
   for (const row of rows) {
     const seq = previous.seq + 1;
     if (row.seq !== seq) return { ok: false, seq, reason: `record ${seq} is missing (the next stored record is ${row.seq})` };
     if (chainHash(row.prev_hash, row.record) !== row.hash) return { ok: false, seq, reason: `record ${seq} does not match its hash: its content, prev_hash or hash was changed` };
     if (row.prev_hash !== previous.hash) return { ok: false, seq, reason: `record ${seq} does not follow record ${previous.seq}: its prev_hash is not that record's hash` };
-    let stored: { seq?: unknown };
+    let stored: { seq?: unknown; fields?: unknown };
     try {
       stored = JSON.parse(row.record) as typeof stored;
     } catch {
       return { ok: false, seq, reason: `record ${seq} is not JSON` };
     }
     if (stored.seq !== seq) return { ok: false, seq, reason: `record ${seq} holds seq ${String(stored.seq)}` };
+    for (const header of splitHeadersOf(stored.fields)) {
+      const fault = chainFault(header.x5c);
+      if (fault !== undefined) return { ok: false, seq, reason: `record ${seq}'s x5c chain ${header.x5c} ${fault}` };
+    }
     const values = filterColumnValues(stored);
     for (const [index, [column]] of FILTER_COLUMNS.entries()) {
       if (row[column] === undefined) continue;

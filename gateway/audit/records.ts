@@ -14,6 +14,7 @@ import type { InboundOutcome } from '../partner/listener.ts';
 import { isMessageType } from '../protocol/messages.ts';
 import type { AuditFields } from './audit-log.ts';
 import type { JsonValue } from './canonical-json.ts';
+import type { X5cChains } from './x5c-chains.ts';
 
 /** A signature header longer than this is kept as a digest only (an honest one with x5c is ~1–3 KiB). */
 const MAX_KEPT_SIGNATURE = 16 * 1024;
@@ -36,13 +37,15 @@ function digestOf(body: Uint8Array): { bytes: number; sha256: string } {
  * An X-XR-Signature as it travelled: `protected` exactly as sent (base64url, so the signature can be
  * checked again later over the body, wherever the body is kept) and `signature`. Anything that is not
  * `base64url..base64url` is kept as its digest and length only: no free text from a sender enters the log.
+ * With `chains` (the audit store's), the header's x5c chain is kept once, apart (x5c-chains.ts).
  */
-export function jwsOf(value: string | undefined): JsonValue {
+export function jwsOf(value: string | undefined, chains?: X5cChains): JsonValue {
   if (value === undefined) return null;
   const [protectedB64 = '', detached, signature = '', ...rest] = value.trim().split('.');
   const wellFormed = detached === '' && rest.length === 0 && BASE64URL.test(protectedB64) && BASE64URL.test(signature);
   if (!wellFormed || value.length > MAX_KEPT_SIGNATURE) return { length: value.length, sha256: sha256Hex(value), unparsed: true };
-  return { protected: protectedB64, signature };
+  const kept = { protected: protectedB64, signature };
+  return chains ? chains.compact(kept) : kept;
 }
 
 /** The part of an InboundOutcome its record needs: plain data, handed to the writer thread as it is. */
@@ -105,22 +108,22 @@ export function outboundEvidence(facts: OutboundFacts): AuditEvidence {
 }
 
 /** The record of a message, from its evidence: run by the audit writer thread. */
-export function fieldsOf(evidence: AuditEvidence): AuditFields {
-  return evidence.kind === 'inbound' ? inboundFields(evidence.facts) : outboundFields(evidence.facts);
+export function fieldsOf(evidence: AuditEvidence, chains?: X5cChains): AuditFields {
+  return evidence.kind === 'inbound' ? inboundFields(evidence.facts, chains) : outboundFields(evidence.facts, chains);
 }
 
-export function inboundFields(facts: InboundEvidence): AuditFields {
+export function inboundFields(facts: InboundEvidence, chains?: X5cChains): AuditFields {
   const { header } = facts;
   const answer = digestOf(facts.answer.body);
   return {
-    answer: { bytes: answer.bytes, jws: jwsOf(facts.answer.signature), sha256: answer.sha256 },
+    answer: { bytes: answer.bytes, jws: jwsOf(facts.answer.signature, chains), sha256: answer.sha256 },
     applyNo: facts.applyNo,
     aud: header?.aud,
     body: facts.body === undefined ? null : digestOf(facts.body),
     durationMs: Math.round(facts.durationMs),
     iat: header?.iat,
     jti: header?.jti,
-    jws: jwsOf(facts.signature),
+    jws: jwsOf(facts.signature, chains),
     kid: header?.kid,
     messageType: isMessageType(facts.messageType) ? facts.messageType : 'unknown',
     outcome: facts.code,
@@ -164,7 +167,7 @@ function applyNoOf(canonical: string | undefined): string | undefined {
   }
 }
 
-export function outboundFields(facts: OutboundFacts): AuditFields {
+export function outboundFields(facts: OutboundFacts, chains?: X5cChains): AuditFields {
   return {
     outcome: facts.accepted ? 'accepted' : facts.status === 'queued' ? 'retry' : facts.status,
     partner: facts.target,
@@ -175,7 +178,7 @@ export function outboundFields(facts: OutboundFacts): AuditFields {
     error: errorCodeOf(facts.lastError),
     receiptStatus: facts.receiptStatus,
     body: facts.partnerBody === undefined ? null : digestOf(facts.partnerBody),
-    jws: jwsOf(facts.wire?.request),
-    answer: { jws: jwsOf(facts.wire?.answer) },
+    jws: jwsOf(facts.wire?.request, chains),
+    answer: { jws: jwsOf(facts.wire?.answer, chains) },
   };
 }
