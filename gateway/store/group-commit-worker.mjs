@@ -9,6 +9,9 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('busy_timeout = 5000');
 db.pragma(workerData.cachePragma);
+// Statement journals (a statement that writes several rows, or fires a trigger, keeps one to undo itself)
+// in memory, not in a temporary file each time.
+db.pragma('temp_store = MEMORY');
 const prepared = new Map();
 
 function statement(sql) {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GroupCommitWriter } from '../../gateway/store/group-commit.ts';
+import Database from 'better-sqlite3';
 import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
 import type { NewOutboundMessage } from '../../gateway/store/store.ts';
 
@@ -81,7 +82,7 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
   it('puts everything left in delivering back in the queue after a crash, and survives reopening', async function () {
     for (let i = 0; i < 3; i += 1) await store.outboxEnqueue(message('310000'));
     await store.outboxClaim('310000', NOW, 3);
-    await store.close();
+    await store.close(); // commits the claim's batch
     store = new SqliteStore(file);
     assert.equal((await store.outboxCounts()).delivering, 3);
     assert.equal(await store.outboxRelease('all', NOW), 3);
@@ -149,6 +150,63 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
     const stored = (await store.outboxGet(queued.id))!;
     assert.deepEqual(stored.partnerBody, Buffer.from('<b/>'));
     assert.equal(stored.contentType, 'application/xml; charset=UTF-8');
+  });
+
+  /** The outbox counted row by row, as the counts kept by triggers must say. */
+  function countedRows(): Record<string, number> {
+    const db = new Database(file, { readonly: true });
+    try {
+      const counts: Record<string, number> = { queued: 0, delivering: 0, delivered: 0, failed: 0, dead: 0 };
+      for (const { status, n } of db.prepare<[], { status: string; n: number }>('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all()) counts[status] = n;
+      return counts;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('keeps its counts by status through every change, without counting the rows', async function () {
+    const receipt = { status: 200, body: {}, verified: true } as const;
+    const check = async (step: string) => assert.deepEqual(await store.outboxCounts(), countedRows(), step);
+    for (let i = 0; i < 12; i += 1) await store.outboxEnqueue(message(i % 2 === 0 ? '310000' : '320500'));
+    await check('enqueued');
+    const claimed = await store.outboxClaim('310000', NOW, 5);
+    // A claim answers before its batch commits; a write made after it commits after it.
+    await store.replayClaim('310000', randomUUID(), 0, 0);
+    await check('claimed');
+    assert.equal(claimed.length, 5);
+    await store.outboxSettle(claimed[0]!.id, { status: 'delivered', receipt }, NOW);
+    await store.outboxSettle(claimed[1]!.id, { status: 'failed', lastError: 'XR_SCHEMA' }, NOW);
+    await store.outboxSettle(claimed[2]!.id, { status: 'dead', lastError: 'gave up' }, NOW);
+    await store.outboxSettle(claimed[3]!.id, { status: 'queued', nextAttemptAtMs: NOW + 1_000, lastError: 'timeout' }, NOW);
+    assert.equal(await store.outboxSettle(claimed[0]!.id, { status: 'delivered', receipt }, NOW), false, 'settled once only');
+    await check('settled');
+    await store.outboxRelease('all', NOW);
+    await check('released');
+    await store.outboxRequeue(claimed[1]!.id, NOW);
+    await store.outboxRequeue(claimed[2]!.id, NOW);
+    await check('requeued');
+    assert.deepEqual(await store.outboxCounts(), { queued: 11, delivering: 0, delivered: 1, failed: 0, dead: 0 });
+    const db = new Database(file);
+    try {
+      db.prepare("UPDATE outbox_counts SET n = 100 WHERE status = 'dead'").run();
+      assert.equal((await store.outboxCounts()).dead, 100, 'read from the kept counts, not from the rows');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('fills its counts from the rows of a file written before they were kept', async function () {
+    for (let i = 0; i < 7; i += 1) await store.outboxEnqueue(message('310000'));
+    await store.outboxClaim('310000', NOW, 3);
+    await store.close(); // commits the claim's batch
+    const db = new Database(file);
+    db.exec('DROP TRIGGER outbox_count_insert; DROP TRIGGER outbox_count_update; DROP TRIGGER outbox_count_delete; DROP TABLE outbox_counts');
+    db.close();
+
+    store = new SqliteStore(file);
+    assert.deepEqual(await store.outboxCounts(), { queued: 4, delivering: 3, delivered: 0, failed: 0, dead: 0 });
+    await store.outboxEnqueue(message('310000'));
+    assert.deepEqual(await store.outboxCounts(), countedRows(), 'and kept from then on');
   });
 
   it('stores one message per idempotency key, and tells a retry from a reuse for another message', async function () {

@@ -63,13 +63,16 @@ describe('the SQLite store', function () {
     }
   });
 
-  it('holds the page cache of its connection and of its writer thread\'s to 2 MiB', async function () {
+  it('holds the page cache of its connection and of its writer thread\'s to 2 MiB, and keeps statement journals in memory', async function () {
     assert.equal(SQLITE_CACHE_PRAGMA, 'cache_size = -2048');
     const store = new SqliteStore(file);
     const writer = new GroupCommitWriter(file);
     try {
       assert.equal((store as unknown as { db: Database.Database }).db.pragma('cache_size', { simple: true }), -2048);
       assert.deepEqual(await writer.all('PRAGMA cache_size', []), [{ cache_size: -2048 }]);
+      // temp_store 2 = MEMORY: a write that fires the outbox counts' triggers keeps its journal in memory.
+      assert.equal((store as unknown as { db: Database.Database }).db.pragma('temp_store', { simple: true }), 2);
+      assert.deepEqual(await writer.all('PRAGMA temp_store', []), [{ temp_store: 2 }]);
     } finally {
       await writer.close();
       await store.close();
