@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, target, next_attempt_at);
+CREATE INDEX IF NOT EXISTS outbox_by_target ON outbox (target, seq);
 `;
 
 /**
@@ -120,6 +121,24 @@ function ensureOutboxCounts(db: Database.Database): void {
     db.exec(OUTBOX_COUNTS_SCHEMA);
     db.exec('UPDATE outbox_counts SET n = (SELECT COUNT(*) FROM outbox WHERE outbox.status = outbox_counts.status)');
   }).immediate();
+}
+
+/**
+ * The outbox list, newest first, with an index for each filter, so that finding the few failed messages, or
+ * one partner's, among millions delivered reads those rows only — it runs on the thread serving requests
+ * (bench/results.md, "Outbox list"):
+ *  - a status other than delivered: outbox_due (status first), then the few rows sorted by seq;
+ *  - delivered, or no status: the newest rows first by seq, since nearly every message ends delivered
+ *    (`+status` keeps SQLite from sorting every delivered row through outbox_due);
+ *  - a target: outbox_by_target (target, seq), newest first.
+ */
+export function outboxListSql(query: Pick<OutboxQuery, 'status' | 'target'>): string {
+  const conditions = [
+    ...(query.status === undefined ? [] : [query.status === 'delivered' ? '+status = @status' : 'status = @status']),
+    ...(query.target === undefined ? [] : ['target = @target']),
+  ];
+  const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')} `;
+  return `SELECT ${OUTBOX_SUMMARY_COLUMNS} FROM outbox ${where}ORDER BY seq DESC LIMIT @limit`;
 }
 
 /** The Store's file under XR_DATA_DIR (the audit trail has its own: audit/audit-store.ts). */
@@ -194,6 +213,8 @@ export class SqliteStore implements Store {
   /** signing_keys and partner_crls (sqlite-keys.ts). */
   private readonly keys: SqliteKeyTables;
   private readonly statements;
+  /** The outbox list's statements, one per filter combination (outboxListSql). */
+  private readonly outboxLists = new Map<string, Database.Statement<[Record<string, string | number>], OutboxSummaryRow>>();
 
   /**
    * @param options.writes 'group-commit' (default): request-path writes are batched on a writer thread;
@@ -236,9 +257,6 @@ export class SqliteStore implements Store {
       insertFormat: db.prepare('INSERT INTO formats (name, version, document, saved_at) VALUES (?, ?, ?, ?)'),
       outboxByKey: db.prepare<[string], OutboxSummaryRow & { request_digest: string | null }>(`SELECT ${OUTBOX_SUMMARY_COLUMNS}, request_digest FROM outbox WHERE idempotency_key = ?`),
       outboxGet: db.prepare<[string], OutboxRow>('SELECT * FROM outbox WHERE id = ?'),
-      outboxList: db.prepare<[{ status: string | null; target: string | null; limit: number }], OutboxSummaryRow>(`SELECT
-        ${OUTBOX_SUMMARY_COLUMNS} FROM outbox WHERE (@status IS NULL OR status = @status) AND (@target IS NULL OR target = @target)
-        ORDER BY seq DESC LIMIT @limit`),
       outboxCounts: db.prepare<[], { status: string; n: number }>('SELECT status, n FROM outbox_counts'),
       outboxOldestPending: db.prepare<[], { oldest: number | null }>("SELECT MIN(created_at) AS oldest FROM outbox WHERE status IN ('queued', 'delivering')"),
       outboxQueuedTargets: db.prepare<[], { target: string; next: number }>(`SELECT target, MIN(next_attempt_at) AS next FROM outbox
@@ -433,7 +451,16 @@ export class SqliteStore implements Store {
   }
 
   async outboxList(query: OutboxQuery): Promise<OutboundSummary[]> {
-    return this.statements.outboxList.all({ status: query.status ?? null, target: query.target ?? null, limit: query.limit }).map(outboxSummaryFromRow);
+    const sql = outboxListSql(query);
+    let statement = this.outboxLists.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<[Record<string, string | number>], OutboxSummaryRow>(sql);
+      this.outboxLists.set(sql, statement);
+    }
+    const parameters: Record<string, string | number> = { limit: query.limit };
+    if (query.status !== undefined) parameters.status = query.status;
+    if (query.target !== undefined) parameters.target = query.target;
+    return statement.all(parameters).map(outboxSummaryFromRow);
   }
 
   async outboxCounts(): Promise<Record<OutboundStatus, number>> {

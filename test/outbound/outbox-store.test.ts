@@ -7,8 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { GroupCommitWriter } from '../../gateway/store/group-commit.ts';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../../gateway/store/sqlite-store.ts';
-import type { NewOutboundMessage } from '../../gateway/store/store.ts';
+import { SqliteStore, outboxListSql } from '../../gateway/store/sqlite-store.ts';
+import type { NewOutboundMessage, OutboxQuery } from '../../gateway/store/store.ts';
 
 const NOW = Date.parse('2026-11-27T09:00:00Z');
 
@@ -207,6 +207,41 @@ describe('the outbox in the Store (PROTOCOL §6)', function () {
     assert.deepEqual(await store.outboxCounts(), { queued: 4, delivering: 3, delivered: 0, failed: 0, dead: 0 });
     await store.outboxEnqueue(message('310000'));
     assert.deepEqual(await store.outboxCounts(), countedRows(), 'and kept from then on');
+  });
+
+  it('lists newest first by status and target, finding the few among the many through an index', async function () {
+    const receipt = { status: 200, body: {}, verified: true } as const;
+    const made: Array<{ id: string; target: string }> = [];
+    for (let i = 0; i < 30; i += 1) {
+      const target = i % 3 === 0 ? '320500' : '310000';
+      made.push({ id: (await store.outboxEnqueue(message(target, { nowMs: NOW + i }))).message.id, target });
+    }
+    for (const target of ['310000', '320500']) {
+      for (const [index, claimed] of (await store.outboxClaim(target, NOW + 100, 8)).entries()) {
+        await store.outboxSettle(claimed.id, index % 4 === 0 ? { status: 'failed', lastError: 'XR_SCHEMA' } : { status: 'delivered', receipt }, NOW + 100);
+      }
+    }
+    const everything = await store.outboxList({ limit: 1000 });
+    assert.deepEqual(everything.map((row) => row.id), made.map((row) => row.id).reverse(), 'newest first');
+
+    const db = new Database(file, { readonly: true });
+    try {
+      const queries: Array<Omit<OutboxQuery, 'limit'>> = [
+        {}, { status: 'failed' }, { status: 'delivered' }, { status: 'queued' }, { target: '320500' },
+        { status: 'failed', target: '320500' }, { status: 'delivered', target: '310000' }, { status: 'dead' },
+      ];
+      for (const query of queries) {
+        for (const limit of [1, 3, 1000]) {
+          const expected = everything.filter((row) => (query.status === undefined || row.status === query.status) && (query.target === undefined || row.target === query.target)).slice(0, limit);
+          assert.deepEqual(await store.outboxList({ ...query, limit }), expected, `${JSON.stringify(query)}, limit ${limit}`);
+        }
+        const plan = db.prepare<[Record<string, string | number>], { detail: string }>(`EXPLAIN QUERY PLAN ${outboxListSql(query)}`).all({ ...query, limit: 10 }).map((row) => row.detail).join('; ');
+        const index = query.target !== undefined ? /outbox_due|outbox_by_target/ : query.status !== undefined && query.status !== 'delivered' ? /outbox_due/ : /^SCAN outbox$/;
+        assert.match(plan, index, `${JSON.stringify(query)}: ${plan}`);
+      }
+    } finally {
+      db.close();
+    }
   });
 
   it('stores one message per idempotency key, and tells a retry from a reuse for another message', async function () {

@@ -1,8 +1,9 @@
 /**
- * Micro-benchmark of the outbox counts (not part of npm test): `npx tsx bench/micro/outbox-counts.ts`.
- * /metrics (xr_outbox_depth) and GET /admin/v1/outbox/counts read them on the thread serving requests. The
- * outbox keeps every message, delivered ones too: `--rows` messages (1,000,000: about eleven minutes of
- * delivery at 1,500/s), all but a hundred delivered, then the counts read a few times.
+ * Micro-benchmark of the outbox's reads on the thread serving requests (not part of npm test):
+ * `npx tsx bench/micro/outbox-reads.ts`. The counts (/metrics' xr_outbox_depth, GET /admin/v1/outbox/counts)
+ * and the list an operator asks for (GET /admin/v1/outbox?status&target). The outbox keeps every message,
+ * delivered ones too: `--rows` messages (1,000,000: about eleven minutes of delivery at 1,500/s), the first
+ * fifty failed (to partner 320500), the last hundred queued, the rest delivered.
  *
  * `--baseline <dir>` runs another version's store (a checkout with node_modules linked in) first.
  */
@@ -20,7 +21,7 @@ type StoreModule = typeof import('../../gateway/store/sqlite-store.ts');
 
 async function run(label: string, root: string): Promise<void> {
   const { SqliteStore } = await import(pathToFileURL(path.join(root, 'gateway/store/sqlite-store.ts')).href) as StoreModule;
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'xr-outbox-counts-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'xr-outbox-reads-'));
   const file = path.join(dir, 'gateway.sqlite');
   try {
     await new SqliteStore(file).close();
@@ -32,7 +33,10 @@ async function run(label: string, root: string): Promise<void> {
     const body = Buffer.alloc(2048, 0x61);
     const filled = performance.now();
     db.transaction(() => {
-      for (let i = 0; i < ROWS; i += 1) insert.run(`m${i}`, `3100${i % 10}`, i >= ROWS - 100 ? 'queued' : 'delivered', body, i, i);
+      for (let i = 0; i < ROWS; i += 1) {
+        const status = i < 50 ? 'failed' : i >= ROWS - 100 ? 'queued' : 'delivered';
+        insert.run(`m${i}`, i < 50 ? '320500' : `31000${i % 10}`, status, body, i, i);
+      }
     })();
     const fillMs = performance.now() - filled;
     db.close();
@@ -45,8 +49,15 @@ async function run(label: string, root: string): Promise<void> {
       counts = await store.outboxCounts();
       times.push(performance.now() - started);
     }
+    const lists: string[] = [];
+    for (const query of [{}, { status: 'failed' }, { status: 'delivered' }, { target: '320500' }, { status: 'delivered', target: '310003' }] as const) {
+      const started = performance.now();
+      const rows = await store.outboxList({ ...query, limit: 100 });
+      lists.push(`${JSON.stringify(query)} ${rows.length} rows in ${(performance.now() - started).toFixed(2)} ms`);
+    }
     await store.close();
     console.log(`${label}: ${ROWS.toLocaleString('en-US')} rows written in ${(fillMs / 1000).toFixed(1)} s; counts ${JSON.stringify(counts)} read in ${times.map((ms) => ms.toFixed(2)).join(' / ')} ms`);
+    console.log(`  list (limit 100): ${lists.join('; ')}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
