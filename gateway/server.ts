@@ -186,14 +186,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const base = (port: number, scheme = 'http') => `${scheme}://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
 
   // Replay entries are kept for REPLAY_WINDOW_SECONDS (§2) and dropped once expired; inbound idempotency
-  // keys are kept a day: partners retry within minutes or hours, not days. One purge at a time; close
-  // waits for the one running.
+  // keys are kept a day: partners retry within minutes or hours, not days. One purge at a time; closing the
+  // store stops it after the chunk in hand.
   let purging: Promise<unknown> | undefined;
   const purge = setInterval(() => {
     if (purging) return;
     const now = Math.floor(nowMs() / 1000);
-    purging = Promise.all([store.replayPurge(now), store.idempotencyPurge(now - IDEMPOTENCY_RETENTION_SECONDS)])
-      .catch((error: unknown) => log.error({ err: error }, 'purge failed'))
+    purging = Promise.allSettled([store.replayPurge(now), store.idempotencyPurge(now - IDEMPOTENCY_RETENTION_SECONDS)])
+      .then((outcomes) => {
+        for (const outcome of outcomes) if (outcome.status === 'rejected') log.error({ err: outcome.reason }, 'purge failed');
+      })
       .finally(() => { purging = undefined; });
   }, PURGE_INTERVAL_MS);
   purge.unref();
@@ -222,10 +224,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ready = false;
       clearInterval(purge);
       maintenance.stop();
-      await Promise.all([...Object.values(servers).map(close), outbound.stop(), purging]);
+      await Promise.all([...Object.values(servers).map(close), outbound.stop()]);
       await translator.close();
       await operations.close();
       await store.close();
+      await purging;
     },
   };
 }

@@ -125,7 +125,7 @@ export class AuditStore {
     this.#db.pragma('busy_timeout = 5000');
     this.#db.pragma(SQLITE_CACHE_PRAGMA);
     if (writable) {
-      // 16 KiB pages: an inbound record was ≈ 4 KB (two x5c chains, now kept apart: x5c-chains.ts), more
+      // 16 KiB pages: an inbound record was ≈ 4–5 KB (two x5c chains, now kept apart: x5c-chains.ts), more
       // than a 4 KiB page holds, so each spilled to an overflow page of its own. Takes effect only on a new
       // file (bench/results.md).
       this.#db.pragma(`page_size = ${AUDIT_PAGE_SIZE}`);
@@ -197,7 +197,7 @@ export class AuditStore {
     const checked = new Map<string, string | undefined>();
     const chainFault = (digest: string): string | undefined => {
       if (!checked.has(digest)) {
-        const chain = this.#chainText(digest);
+        const chain = this.#readChain(digest); // from the file: not the queries' cache, which may be older
         checked.set(digest, chain === undefined ? 'is missing from audit_x5c' : chainDigest(chain) !== digest ? 'does not match its digest: audit_x5c was changed' : undefined);
       }
       return checked.get(digest);
@@ -220,16 +220,21 @@ export class AuditStore {
     return { seq: row.seq, time: record.time, kind: record.kind, fields: record.fields, prevHash: row.prev_hash, hash: row.hash };
   }
 
+  /** A chain for a query's answer: remembered, since every answer holds a few of the same chains. */
   #chainText(digest: string): string | undefined {
     if (this.#chainTexts.has(digest)) return this.#chainTexts.get(digest);
+    const chain = this.#readChain(digest);
+    if (this.#chainTexts.size >= 1024) this.#chainTexts.clear();
+    this.#chainTexts.set(digest, chain);
+    return chain;
+  }
+
+  #readChain(digest: string): string | undefined {
     if (this.#selectChain === undefined) {
       const hasTable = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_x5c'").get() !== undefined;
       this.#selectChain = hasTable ? this.#db.prepare<[string], { chain: string }>('SELECT chain FROM audit_x5c WHERE sha256 = ?') : null;
     }
-    const chain = this.#selectChain?.get(digest)?.chain;
-    if (this.#chainTexts.size >= 1024) this.#chainTexts.clear();
-    this.#chainTexts.set(digest, chain);
-    return chain;
+    return this.#selectChain?.get(digest)?.chain;
   }
 
   close(): void {

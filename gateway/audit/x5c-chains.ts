@@ -8,12 +8,12 @@
  *     protected = base64url(UTF-8(protectedHead || chain || protectedTail))
  *     chain     = the audit_x5c row whose sha256 = x5c, and hex(SHA-256(UTF-8(chain))) = x5c
  *
- * The split is textual: `chain` is the JSON array after the header's first `"x5c":`, exactly as sent, and a
- * header is split only when the formula gives back the very base64url received (canonical encoding, valid
- * UTF-8). Otherwise it is kept whole, as `protected`. The record (hashed into the chain of records) holds the
+ * The split is textual: `chain` runs from the `[` of the header's first `"x5c":[` to the first `]` after it,
+ * exactly as sent, and a header is split only when the formula gives back the very base64url received
+ * (canonical encoding; head and tail printable ASCII, the chain ASCII). Otherwise it is kept whole, as `protected`. The record (hashed into the chain of records) holds the
  * digest, and the digest pins the chain, so nothing stored can change unnoticed (audit verify checks both).
  */
-import { isAscii, isUtf8 } from 'node:buffer';
+import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { JsonValue } from './canonical-json.ts';
 
@@ -65,7 +65,7 @@ export interface FoundChain {
 /**
  * The header split around its x5c chain, or undefined when it has none or would not come back byte for byte.
  * `protectedB64` is base64url digits only (records.ts jwsOf checks). Canonical, it is base64url(its bytes);
- * with a head and tail of valid UTF-8 and an ASCII chain, those bytes are UTF-8(head || chain || tail): so
+ * with a head and tail of printable ASCII and an ASCII chain, those bytes are UTF-8(head || chain || tail): so
  * joinProtected gives back exactly what was received.
  */
 export function splitProtected(protectedB64: string, find: (chain: Buffer) => FoundChain = (bytes) => {
@@ -82,9 +82,18 @@ export function splitProtected(protectedB64: string, find: (chain: Buffer) => Fo
   const head = bytes.subarray(0, start);
   const chain = bytes.subarray(start, end + 1);
   const tail = bytes.subarray(end + 1);
-  if (!isAscii(chain) || !isUtf8(head) || !isUtf8(tail)) return undefined;
+  if (!isAscii(chain) || !printableAscii(head) || !printableAscii(tail)) return undefined;
   const found = find(chain);
-  return { split: { protectedHead: head.toString('utf8'), x5c: found.digest, protectedTail: tail.toString('utf8') }, found };
+  return { split: { protectedHead: head.toString('latin1'), x5c: found.digest, protectedTail: tail.toString('latin1') }, found };
+}
+
+/**
+ * Bytes 0x20–0x7E only. A head or tail is stored as text inside the record's JSON: any other byte would be
+ * written escaped (up to six characters a byte), and a hostile header split would take more room than whole.
+ */
+function printableAscii(bytes: Uint8Array): boolean {
+  for (const byte of bytes) if (byte < 0x20 || byte > 0x7e) return false;
+  return true;
 }
 
 /**
@@ -111,6 +120,9 @@ export class X5cChains {
   }
 
   committed(): void {
+    // Forgetting costs only an INSERT OR IGNORE of a chain already there; remembering every chain ever sent
+    // (refused messages' headers are audited too) would grow without bound.
+    if (this.#stored.size + this.#fresh.size > MAX_REMEMBERED) this.#stored.clear();
     for (const digest of this.#fresh.keys()) this.#stored.add(digest);
     this.#fresh = new Map();
   }

@@ -213,6 +213,7 @@ export class SqliteStore implements Store {
   /** signing_keys and partner_crls (sqlite-keys.ts). */
   private readonly keys: SqliteKeyTables;
   private readonly statements;
+  private closing = false;
   /** The outbox list's statements, one per filter combination (outboxListSql). */
   private readonly outboxLists = new Map<string, Database.Statement<[Record<string, string | number>], OutboxSummaryRow>>();
 
@@ -227,9 +228,11 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma(SQLITE_CACHE_PRAGMA);
-    this.db.pragma('temp_store = MEMORY'); // statement journals in memory, as on the writer thread
     this.db.exec(SCHEMA);
     ensureOutboxCounts(this.db);
+    // Statement journals in memory, as on the writer thread; set after the schema, so that an index built on
+    // a large existing table (a first start after an upgrade) sorts in a temporary file, not in memory.
+    this.db.pragma('temp_store = MEMORY');
     this.keys = new SqliteKeyTables(this.db);
     this.writer = options.writes === 'inline' ? new InlineWriter(this.db) : new GroupCommitWriter(file);
     const db = this.db;
@@ -363,6 +366,8 @@ export class SqliteStore implements Store {
   private async purgeInChunks(sql: string, bound: number): Promise<number> {
     let total = 0;
     for (;;) {
+      // Closing stops a purge after the chunk in hand; the next purge, after a restart, takes up the rest.
+      if (this.closing) return total;
       const deleted = await this.writer.run(sql, [bound, PURGE_CHUNK_ROWS]);
       total += deleted;
       if (deleted < PURGE_CHUNK_ROWS) return total;
@@ -510,6 +515,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.writer.close();
     this.db.close();
   }

@@ -115,6 +115,22 @@ describe('the SQLite store', function () {
     await store.close();
   });
 
+  it('stops a purge after the chunk in hand when it is closed, and the next purge takes up the rest', async function () {
+    const expired = PURGE_CHUNK_ROWS * 8;
+    const first = new SqliteStore(file);
+    await Promise.all(Array.from({ length: expired }, (_, i) => first.replayClaim('310117', `old-${i}`, 1000, 500)));
+    const purge = first.replayPurge(2001);
+    await first.close();
+    const purged = await purge;
+    assert.ok(purged < expired, `closed after ${purged} of ${expired}: close did not wait for the whole purge`);
+
+    const second = new SqliteStore(file);
+    assert.equal(await second.replayCount(), expired - purged, 'what a chunk deleted was committed, the rest is still there');
+    assert.equal(await second.replayPurge(2001), expired - purged);
+    assert.equal(await second.replayCount(), 0);
+    await second.close();
+  });
+
   it('purges inbound idempotency keys older than the bound, and only those', async function () {
     const store = new SqliteStore(file);
     for (const [key, createdAt] of [['k1', 100], ['k2', 200], ['k3', 300]] as const) {
