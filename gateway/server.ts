@@ -47,6 +47,8 @@ export interface GatewayOptions {
   outbound?: Partial<DispatcherTuning>;
   /** Partner bodies from this size up are translated on the translation thread (partner/translation-thread.ts). */
   translationThreadBytes?: number;
+  /** How often expired replay entries and idempotency keys are purged (default PURGE_INTERVAL_MS). */
+  purgeIntervalMs?: number;
 }
 
 export interface ClusterRole {
@@ -186,19 +188,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const base = (port: number, scheme = 'http') => `${scheme}://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
 
   // Replay entries are kept for REPLAY_WINDOW_SECONDS (§2) and dropped once expired; inbound idempotency
-  // keys are kept a day: partners retry within minutes or hours, not days. One purge at a time; closing the
+  // keys are kept a day: partners retry within minutes or hours, not days. One purge at a time, by one
+  // process (the one serving admin: in a cluster the others would only repeat its statements); closing the
   // store stops it after the chunk in hand.
   let purging: Promise<unknown> | undefined;
-  const purge = setInterval(() => {
+  const purge = !servesAdmin ? undefined : setInterval(() => {
     if (purging) return;
     const now = Math.floor(nowMs() / 1000);
     purging = Promise.allSettled([store.replayPurge(now), store.idempotencyPurge(now - IDEMPOTENCY_RETENTION_SECONDS)])
-      .then((outcomes) => {
-        for (const outcome of outcomes) if (outcome.status === 'rejected') log.error({ err: outcome.reason }, 'purge failed');
+      .then(([replay, idempotency]) => {
+        for (const outcome of [replay, idempotency]) if (outcome.status === 'rejected') log.error({ err: outcome.reason }, 'purge failed');
+        const replayEntries = replay.status === 'fulfilled' ? replay.value : 0;
+        const idempotencyKeys = idempotency.status === 'fulfilled' ? idempotency.value : 0;
+        if (replayEntries + idempotencyKeys > 0) log.info({ replayEntries, idempotencyKeys }, 'purged expired entries');
       })
       .finally(() => { purging = undefined; });
-  }, PURGE_INTERVAL_MS);
-  purge.unref();
+  }, options.purgeIntervalMs ?? PURGE_INTERVAL_MS);
+  purge?.unref();
   const maintenance = await startKeyMaintenance({
     keys, expiries, log, warnExpiries: servesAdmin, reload: async () => { await directory.reload(store); await reloadIdentity(); },
   });
