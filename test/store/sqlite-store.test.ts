@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { GroupCommitWriter, SQLITE_CACHE_PRAGMA } from '../../gateway/store/group-commit.ts';
 import { PURGE_CHUNK_ROWS, SqliteStore } from '../../gateway/store/sqlite-store.ts';
 
@@ -75,6 +75,29 @@ describe('the SQLite store', function () {
       assert.deepEqual(await writer.all('PRAGMA temp_store', []), [{ temp_store: 2 }]);
     } finally {
       await writer.close();
+      await store.close();
+    }
+  });
+
+  it('waits for the write lock another process holds, then commits; a failing statement does not stop the writer', async function () {
+    const store = new SqliteStore(file);
+    const other = new Database(file);
+    try {
+      other.exec('BEGIN IMMEDIATE'); // another process (an XR_WORKERS worker) in the middle of its commit
+      let releasedAt = 0;
+      setTimeout(() => {
+        releasedAt = performance.now();
+        other.exec('COMMIT');
+      }, 30);
+      assert.equal(await store.replayClaim('310117', 'waited', 2000, 1000), true);
+      assert.ok(releasedAt > 0, 'the claim was committed only once the lock was free');
+
+      const writer = (store as unknown as { writer: GroupCommitWriter }).writer;
+      await assert.rejects(writer.run('INSERT INTO no_such_table VALUES (?)', [1]), /no such table/);
+      assert.equal(await store.replayClaim('310117', 'after', 2000, 1000), true, 'the next batch commits');
+      assert.equal(await store.replayCount(), 2);
+    } finally {
+      other.close();
       await store.close();
     }
   });
