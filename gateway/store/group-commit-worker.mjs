@@ -37,14 +37,14 @@ function run(write) {
 // busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … ms between tries, while with several processes sharing the
 // file (XR_WORKERS) another's commit holds the lock for a fraction of a millisecond. Here the tries are 50 µs
 // apart, doubling up to 1 ms, for at most LOCK_WAIT_MS in all: two processes at 500 claims/s each, claim p99
-// 3.4–4.4 → 2.4–3.0 ms and max 10–21 → 6.5–7.9 ms (bench/micro/shared-lock.ts). The busy timeout stays for
-// everything else (a statement meeting a recovery in progress, say).
+// 3.5–5.9 → 3.0–4.4 ms, max 10–28 → 9–19 ms (bench/micro/shared-lock.ts, results.md). So this connection has no busy
+// timeout of its own: once BEGIN IMMEDIATE holds the write lock (and its read mark), WAL lets nothing else
+// make its statements or its COMMIT wait.
 const LOCK_WAIT_MS = 5000;
 const FIRST_PAUSE_MS = 0.05;
 const LONGEST_PAUSE_MS = 1;
 const pause = new Int32Array(new SharedArrayBuffer(4));
-const noBusyWait = db.prepare('PRAGMA busy_timeout = 0');
-const usualBusyWait = db.prepare('PRAGMA busy_timeout = 5000');
+db.pragma('busy_timeout = 0');
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');
@@ -52,20 +52,15 @@ const rollback = db.prepare('ROLLBACK');
 function takeWriteLock() {
   const deadline = performance.now() + LOCK_WAIT_MS;
   let pauseMs = FIRST_PAUSE_MS;
-  noBusyWait.get();
-  try {
-    for (;;) {
-      try {
-        begin.run();
-        return;
-      } catch (error) {
-        if (error?.code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw error;
-      }
-      Atomics.wait(pause, 0, 0, pauseMs);
-      pauseMs = Math.min(pauseMs * 2, LONGEST_PAUSE_MS);
+  for (;;) {
+    try {
+      begin.run();
+      return;
+    } catch (error) {
+      if (error?.code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw error;
     }
-  } finally {
-    usualBusyWait.get();
+    Atomics.wait(pause, 0, 0, pauseMs);
+    pauseMs = Math.min(pauseMs * 2, LONGEST_PAUSE_MS);
   }
 }
 
