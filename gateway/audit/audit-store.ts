@@ -18,7 +18,7 @@ import type { AuditFields, AuditKind, AuditQuery, AuditRecord, ChainedAuditRecor
 import { FILTER_COLUMNS, GENESIS_HASH, chainHash, filterColumnValues, recordText, verifyAuditChain, type AuditRow } from './chain.ts';
 import { fieldsOf, type AuditEvidence } from './records.ts';
 import { X5C_TABLE_SCHEMA, X5cChains, chainDigest, joinProtected, splitHeadersOf } from './x5c-chains.ts';
-import { SQLITE_CACHE_PRAGMA } from '../store/group-commit.ts';
+import { SQLITE_CACHE_PRAGMA, hasTable } from '../store/group-commit.ts';
 
 export const AUDIT_FILE = 'audit.sqlite';
 
@@ -63,8 +63,7 @@ function hasFilterColumns(db: Database.Database): boolean {
  * lifted inside it alone; no record (and so no hash) changes.
  */
 function addFilterColumns(db: Database.Database): void {
-  const tableExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'").get() !== undefined;
-  if (!tableExists || hasFilterColumns(db)) return;
+  if (!hasTable(db, 'audit') || hasFilterColumns(db)) return;
   // A long log takes a while (≈ 20–50 µs a record): another process opening the file meanwhile (a cluster
   // worker) waits for it rather than failing after the usual busy timeout, then finds the columns there.
   const usualTimeout = db.pragma('busy_timeout', { simple: true }) as number;
@@ -231,8 +230,7 @@ export class AuditStore {
 
   #readChain(digest: string): string | undefined {
     if (this.#selectChain === undefined) {
-      const hasTable = this.#db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_x5c'").get() !== undefined;
-      this.#selectChain = hasTable ? this.#db.prepare<[string], { chain: string }>('SELECT chain FROM audit_x5c WHERE sha256 = ?') : null;
+      this.#selectChain = hasTable(this.#db, 'audit_x5c') ? this.#db.prepare<[string], { chain: string }>('SELECT chain FROM audit_x5c WHERE sha256 = ?') : null;
     }
     return this.#selectChain?.get(digest)?.chain;
   }

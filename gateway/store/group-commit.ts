@@ -58,6 +58,11 @@ export const WRITER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
  */
 export const SQLITE_CACHE_PRAGMA = 'cache_size = -2048';
 
+/** Whether the file has this table: for schema added by a later version, to an existing file. */
+export function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare<[string]>("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
 /** Caps one transaction, so one huge burst does not hold the write lock for long. */
 const MAX_BATCH = 512;
 

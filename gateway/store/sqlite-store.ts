@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { MessageType } from '../protocol/messages.ts';
-import { GroupCommitWriter, InlineWriter, SQLITE_CACHE_PRAGMA, type DurableWriter } from './group-commit.ts';
+import { GroupCommitWriter, InlineWriter, SQLITE_CACHE_PRAGMA, hasTable, type DurableWriter } from './group-commit.ts';
 import { SqliteKeyTables } from './sqlite-keys.ts';
 import {
   OUTBOUND_STATUSES,
@@ -114,10 +114,9 @@ END;
  * and the triggers.
  */
 function ensureOutboxCounts(db: Database.Database): void {
-  const exists = () => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox_counts'").get() !== undefined;
-  if (exists()) return;
+  if (hasTable(db, 'outbox_counts')) return;
   db.transaction(() => {
-    if (exists()) return;
+    if (hasTable(db, 'outbox_counts')) return;
     db.exec(OUTBOX_COUNTS_SCHEMA);
     db.exec('UPDATE outbox_counts SET n = (SELECT COUNT(*) FROM outbox WHERE outbox.status = outbox_counts.status)');
   }).immediate();
@@ -149,7 +148,7 @@ const OUTBOX_SUMMARY_COLUMNS = 'id, target, message_type, status, attempts, next
 /** The most rows one purge statement deletes: ≈ 1 ms of the writer thread's time per statement. */
 export const PURGE_CHUNK_ROWS = 500;
 
-/** Writes on the request path: they go through the group-commit writer thread (group-commit.ts). */
+/** Writes through the group-commit writer thread (group-commit.ts): the request path's, and the purges. */
 const HOT_WRITES = {
   // An expired entry may be taken over; a live one may not (the WHERE of the upsert).
   replayClaim: 'INSERT INTO replay (iss, jti, expires_at) VALUES (?, ?, ?) ON CONFLICT (iss, jti) DO UPDATE SET expires_at = excluded.expires_at WHERE replay.expires_at <= ?',
