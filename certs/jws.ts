@@ -10,7 +10,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { signBytes, verifyBytes } from './signature.ts';
+import { signBytes, verifyBytes, type SignaturePlacement } from './signature.ts';
 import { XrError } from '../gateway/protocol/errors.ts';
 import { JWS_TYP, REGION_CODE, SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../gateway/protocol/messages.ts';
 import { keyFitsAlgorithm } from './algorithms.ts';
@@ -69,7 +69,7 @@ export async function signDetached(
   body: Uint8Array,
   claims: SignatureClaims,
   signer: Signer,
-  options: { includeX5c?: boolean } = {},
+  options: { includeX5c?: boolean; placement?: SignaturePlacement } = {},
 ): Promise<string> {
   if (!keyFitsAlgorithm(signer.privateKey, signer.alg)) {
     throw new Error(`signer key (${signer.privateKey.asymmetricKeyType ?? 'unknown'}) cannot make ${signer.alg} signatures`);
@@ -88,7 +88,7 @@ export async function signDetached(
     ...definedOnly({ htm: claims.htm, htu: claims.htu, irt: claims.irt }),
   };
   const protectedB64 = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
-  const signature = await signBytes(signer.alg, signingInput(protectedB64, body), signer.privateKey);
+  const signature = await signBytes(signer.alg, signingInput(protectedB64, body), signer.privateKey, options.placement);
   return `${protectedB64}..${signature.toString('base64url')}`;
 }
 
@@ -156,7 +156,7 @@ export function signingInputPrefix(parsed: ParsedSignature): Buffer {
  * Verifies the signature over the raw body with the signer's public key (found by the trust store).
  * Every failure, including a key that cannot make `alg` signatures, is XR_SIGNATURE_INVALID.
  */
-export async function verifyDetached(parsed: ParsedSignature, body: Uint8Array | SignedBody, publicKey: KeyObject): Promise<void> {
+export async function verifyDetached(parsed: ParsedSignature, body: Uint8Array | SignedBody, publicKey: KeyObject, placement?: SignaturePlacement): Promise<void> {
   const { alg } = parsed.header;
   if (publicKey.type !== 'public' || !keyFitsAlgorithm(publicKey, alg)) {
     throw new XrError('XR_SIGNATURE_INVALID', `the signer certificate's key cannot make ${alg} signatures`);
@@ -165,7 +165,7 @@ export async function verifyDetached(parsed: ParsedSignature, body: Uint8Array |
   try {
     // The header's alg, already checked against the allow-list by parseSignatureHeader, picks the scheme.
     const input = body instanceof Uint8Array ? signingInput(parsed.protectedB64, body) : checkedSigningInput(parsed, body);
-    valid = await verifyBytes(alg, input, publicKey, Buffer.from(parsed.signatureB64, 'base64url'));
+    valid = await verifyBytes(alg, input, publicKey, Buffer.from(parsed.signatureB64, 'base64url'), placement);
   } catch (cause) {
     throw new XrError('XR_SIGNATURE_INVALID', 'signature does not verify over the body', { cause });
   }

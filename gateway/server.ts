@@ -4,12 +4,14 @@
  */
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import { FormatRegistry } from '../adapters/index.ts';
 import { RegionTable } from '../adapters/regions/index.ts';
 import type { Signer } from '../certs/jws.ts';
+import { signaturePlacement, type SignaturePlacement } from '../certs/signature.ts';
 import { defaultPartnerRegistry } from '../config/partner-registry.ts';
 import type { Settings } from '../config/settings.ts';
 import { adminListener } from './admin/routes.ts';
@@ -49,6 +51,8 @@ export interface GatewayOptions {
   translationThreadBytes?: number;
   /** How often expired replay entries and idempotency keys are purged (default PURGE_INTERVAL_MS). */
   purgeIntervalMs?: number;
+  /** Where signatures are computed; by default from XR_WORKERS and the cores (certs/signature.ts). */
+  signatures?: SignaturePlacement;
 }
 
 export interface ClusterRole {
@@ -124,9 +128,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let ready = false;
 
   const translator = new InboundTranslator({ regions, thresholdBytes: options.translationThreadBytes });
+  const signatures = options.signatures ?? signaturePlacement(settings.workers, os.availableParallelism());
   const deps: PartnerPipelineDeps = {
     ownRegion: settings.region,
     algorithms: settings.algorithms,
+    signatures,
     directory,
     store,
     regions,
@@ -143,6 +149,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const outbound = new DeliveryDispatcher({
     ownRegion: settings.region,
     algorithms: settings.algorithms,
+    signatures,
     store,
     directory,
     regions,
@@ -210,7 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   ready = true;
-  log.info({ region: settings.region, ports, kid: signer.kid }, 'gateway ready');
+  log.info({ region: settings.region, ports, kid: signer.kid, signatures }, 'gateway ready');
   return {
     settings,
     store,

@@ -6,13 +6,17 @@
  *
  * The senders' public keys come from their certificates (BENCH_FLOOR_CERTS: a JSON file of PEMs), one
  * stable KeyObject per certificate as the gateway's trust store keeps them (certs/jws.ts on why it matters).
- * BENCH_FLOOR_WORKERS > 1 forks that many processes sharing the port, to compare with XR_WORKERS.
+ * BENCH_FLOOR_WORKERS > 1 forks that many processes sharing the port, to compare with XR_WORKERS. The
+ * signatures are placed as the gateway places them for as many processes (certs/signature.ts): on libuv's
+ * thread pool with fewer processes than cores, inline with one per core.
  */
 import cluster from 'node:cluster';
 import { X509Certificate, randomUUID, type KeyObject } from 'node:crypto';
+import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import { parseSignatureHeader, signDetached, signingInputPrefix, verifyDetached } from '../../certs/jws.ts';
+import { signaturePlacement } from '../../certs/signature.ts';
 import { kidOf } from '../../certs/thumbprint.ts';
 import { readBodyAfter } from '../../gateway/http/raw-body.ts';
 import { makePartnerPki } from '../../test/support/pki.ts';
@@ -20,6 +24,7 @@ import { makePartnerPki } from '../../test/support/pki.ts';
 const port = Number(process.env.BENCH_PORT);
 const workers = Number(process.env.BENCH_FLOOR_WORKERS ?? '1');
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
+const placement = signaturePlacement(workers, os.availableParallelism());
 
 async function serve(): Promise<void> {
   const keys = new Map<string, KeyObject>();
@@ -36,12 +41,12 @@ async function serve(): Promise<void> {
     const signed = await readBodyAfter(ctx.req, MAX_BODY_BYTES, signingInputPrefix(parsed));
     const key = keys.get(parsed.header.kid);
     if (!key) throw new Error(`unknown kid ${parsed.header.kid}`);
-    await verifyDetached(parsed, signed, key);
+    await verifyDetached(parsed, signed, key, placement);
     // About the size of the gateway's signed receipt.
     const answer = Buffer.from(JSON.stringify({
       applyNo: parsed.header.jti, handleNo: 'HZ0000000000', status: 'RECEIVED', receivedAt: '2026-11-27T09:31:00+08:00', message: '已接收，待受理',
     }));
-    ctx.set('x-xr-signature', await signDetached(answer, { iss: '330500', aud: parsed.header.iss, jti: randomUUID(), irt: parsed.header.jti }, signer));
+    ctx.set('x-xr-signature', await signDetached(answer, { iss: '330500', aud: parsed.header.iss, jti: randomUUID(), irt: parsed.header.jti }, signer, { placement }));
     ctx.type = 'application/json';
     ctx.body = answer;
   });

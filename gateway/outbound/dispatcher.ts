@@ -20,6 +20,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import type { Signer } from '../../certs/jws.ts';
+import type { SignaturePlacement } from '../../certs/signature.ts';
 import type { ClientIdentity } from '../tls/partner-client-tls.ts';
 import type { Directory } from '../directory.ts';
 import type { HttpClient } from '../http/client.ts';
@@ -59,6 +60,8 @@ export const DEFAULT_TUNING: Readonly<DispatcherTuning> = { concurrency: 32, per
 export interface DispatcherDeps {
   ownRegion: string;
   algorithms: readonly SignatureAlgorithm[];
+  /** Where signatures are computed (certs/signature.ts): inline or on libuv's pool. */
+  signatures: SignaturePlacement;
   store: Store;
   directory: Directory;
   regions: RegionTable;
@@ -145,6 +148,7 @@ export class DeliveryDispatcher {
       this.#send = (attempt) => sendAttempt(attempt, {
         ownRegion: deps.ownRegion,
         algorithms: deps.algorithms,
+        signatures: deps.signatures,
         signer: deps.signer,
         trust: () => deps.directory.trust,
         regions: deps.regions,

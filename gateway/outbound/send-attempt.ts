@@ -16,6 +16,7 @@ import type { PartnerFormat } from '../../adapters/index.ts';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { signDetached, type Signer } from '../../certs/jws.ts';
+import type { SignaturePlacement } from '../../certs/signature.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { HttpClient, type HttpResponse } from '../http/client.ts';
 import { parseMediaType } from '../http/raw-body.ts';
@@ -44,6 +45,8 @@ export function isRefusal(error: unknown): boolean {
 export interface AttemptContext {
   ownRegion: string;
   algorithms: readonly SignatureAlgorithm[];
+  /** Where signatures are computed (certs/signature.ts): inline or on libuv's pool. */
+  signatures: SignaturePlacement;
   signer(): Signer;
   trust(): TrustStore;
   regions: RegionTable;
@@ -155,7 +158,7 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
     iat: Math.floor(context.nowMs() / 1000),
     htm: 'POST',
     htu: `${url.pathname}${url.search}`,
-  }, context.signer(), { includeX5c: true });
+  }, context.signer(), { includeX5c: true, placement: context.signatures });
   attempt.wire.request = signature;
 
   const response = await post(attempt, url, signature, context);
@@ -169,6 +172,7 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
         partner: partner.region,
         requestJti: jti,
         algorithms: context.algorithms,
+        signatures: context.signatures,
         trust: context.trust(),
         nowMs: context.nowMs(),
       });

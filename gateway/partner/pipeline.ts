@@ -20,6 +20,7 @@ import type { PartnerFormat } from '../../adapters/index.ts';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { signDetached, type Signer } from '../../certs/jws.ts';
+import type { SignaturePlacement } from '../../certs/signature.ts';
 import type { LocalBackend } from '../backend/local-backend.ts';
 import type { Directory } from '../directory.ts';
 import { XrError, isXrError } from '../protocol/errors.ts';
@@ -31,6 +32,8 @@ import { claimedOrReplay, settleRefusal, verifySignedRequest, type SignedRequest
 export interface PartnerPipelineDeps {
   ownRegion: string;
   algorithms: readonly SignatureAlgorithm[];
+  /** Where signatures are computed (certs/signature.ts): inline or on libuv's pool. */
+  signatures: SignaturePlacement;
   directory: Directory;
   store: Store;
   regions: RegionTable;
@@ -76,7 +79,7 @@ export async function signAnswer(deps: PartnerPipelineDeps, body: Buffer, audien
     jti: randomUUID(),
     iat: Math.floor(deps.nowMs() / 1000),
     ...(inReplyTo === undefined ? {} : { irt: inReplyTo }),
-  }, deps.signer(), { includeX5c: true });
+  }, deps.signer(), { includeX5c: true, placement: deps.signatures });
 }
 
 export async function handlePartnerMessage(
@@ -99,6 +102,7 @@ export async function handlePartnerMessage(
     verified = await verifySignedRequest(request, {
       ownRegion: deps.ownRegion,
       algorithms: deps.algorithms,
+      signatures: deps.signatures,
       nowMs,
       partner: (region) => deps.directory.partner(region),
       trust: deps.directory.trust,

@@ -8,6 +8,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { claimedSender, parseSignatureHeader, verifyDetached, type ParsedSignature, type XrProtectedHeader } from '../../certs/jws.ts';
+import type { SignaturePlacement } from '../../certs/signature.ts';
 import type { TrustStore } from '../../certs/trust-store.ts';
 import { XrError } from '../protocol/errors.ts';
 import { MAX_CLOCK_SKEW_SECONDS, excessClockSkew, type MessageType, type SignatureAlgorithm } from '../protocol/messages.ts';
@@ -34,6 +35,8 @@ export type SignatureReading = { parsed: ParsedSignature } | { refusal: unknown;
 export interface VerificationContext {
   ownRegion: string;
   algorithms: readonly SignatureAlgorithm[];
+  /** Where signatures are computed (certs/signature.ts): inline or on libuv's pool. */
+  signatures: SignaturePlacement;
   /** The gateway's clock, in milliseconds: the skew check and the certificate's validity are exact to it. */
   nowMs: number;
   partner(region: string): Partner | undefined;
@@ -111,7 +114,7 @@ export async function verifySignedRequest(request: SignedRequest, context: Verif
 
   const signerKey = context.trust.resolveSigner(header.iss, header.kid, header.x5c, new Date(context.nowMs));
   const { body, signingInput } = request;
-  await verifyDetached(parsed, signingInput === undefined ? body : { signingInput, body }, signerKey);
+  await verifyDetached(parsed, signingInput === undefined ? body : { signingInput, body }, signerKey, context.signatures);
 
   const skew = excessClockSkew(context.nowMs, header.iat);
   if (skew !== undefined) {

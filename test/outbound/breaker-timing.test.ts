@@ -63,7 +63,7 @@ describe('the dispatcher and its circuit breakers, on a fake clock', function ()
     sent = [];
     answer = async () => { throw new DeliveryFailure({ kind: 'retry', reason: 'XR_UPSTREAM: down' }); };
     dispatcher = new DeliveryDispatcher({
-      ownRegion: '330500', algorithms: ['ES256'], store, directory, regions: RegionTable.default(), signer: () => signer,
+      ownRegion: '330500', algorithms: ['ES256'], signatures: 'pool', store, directory, regions: RegionTable.default(), signer: () => signer,
       clock: systemClock(), log: createLogger('silent'), random: () => 0.5, tuning: { shutdownGraceMs: 500 },
       send: (attempt) => {
         sent.push(attempt);
@@ -222,7 +222,7 @@ describe('the dispatcher and its circuit breakers, on a fake clock', function ()
     // A second dispatcher on the same store, as after a restart of a killed process.
     answer = async () => DELIVERED;
     const restarted = new DeliveryDispatcher({
-      ownRegion: '330500', algorithms: ['ES256'], store, directory, regions: RegionTable.default(), signer: () => signer,
+      ownRegion: '330500', algorithms: ['ES256'], signatures: 'pool', store, directory, regions: RegionTable.default(), signer: () => signer,
       clock: systemClock(), log: createLogger('silent'), send: (attempt) => { sent.push(attempt); return answer(attempt); },
     });
     await restarted.start();

@@ -89,7 +89,7 @@ describe('the dispatcher\'s bookkeeping: due partners in memory, messages claime
 
   async function start(tuning: Partial<DispatcherTuning> = {}): Promise<DeliveryDispatcher> {
     dispatcher = new DeliveryDispatcher({
-      ownRegion: '330500', algorithms: ['ES256'], store, directory, regions: RegionTable.default(), signer: () => signer,
+      ownRegion: '330500', algorithms: ['ES256'], signatures: 'pool', store, directory, regions: RegionTable.default(), signer: () => signer,
       clock: systemClock(), log: createLogger('silent'), random: () => 0.5, tuning: { shutdownGraceMs: 500, ...tuning },
       send: (attempt) => new Promise<Delivered>((resolve, reject) => {
         attempt.signal.addEventListener('abort', () => reject(new DeliveryFailure({ kind: 'retry', reason: 'XR_UPSTREAM_TIMEOUT: the attempt was cancelled' })));
