@@ -86,7 +86,7 @@ const header = [
   '- msg/s: 2xx answers (inbound), 202s (accept) or distinct messages the partner answered (delivered), per second.',
   '  p50/p99: closed loop from send to answer; open loop from when the request was due. Peak RSS: VmHWM of the server',
   '  process(es), reset before each run. Server CPU: cores used by the main (JavaScript) threads + all other threads',
-  '  (libuv pool, where WebCrypto signs and verifies, GC helpers, I/O).',
+  '  (the libuv pool, where signatures run with fewer processes than cores; the writer threads, GC helpers, I/O).',
 ];
 const ordered = sideBySide(rows);
 process.stdout.write(`\n${markdownTable(ordered)}\n\n${notesList(ordered)}\n`);

@@ -51,7 +51,7 @@ export interface GatewayOptions {
   translationThreadBytes?: number;
   /** How often expired replay entries and idempotency keys are purged (default PURGE_INTERVAL_MS). */
   purgeIntervalMs?: number;
-  /** Where signatures are computed; by default from XR_WORKERS and the cores (certs/signature.ts). */
+  /** Where signatures are computed, requests and deliveries alike; by default as placeSignatures says. */
   signatures?: SignaturePlacement;
 }
 
@@ -111,6 +111,16 @@ const IDEMPOTENCY_RETENTION_SECONDS = 24 * 3600;
 const PURGE_INTERVAL_MS = 30_000;
 const CLUSTER_SWEEP_MS = 250;
 
+/**
+ * Where each side's signatures are computed (certs/signature.ts): by how many processes share that work
+ * against the cores. Partner requests are spread over every worker; deliveries are made by one process (the
+ * one serving admin), which with more cores than one keeps them on the pool, as XR_WORKERS=1 would.
+ */
+function placeSignatures(workers: number): { requests: SignaturePlacement; deliveries: SignaturePlacement } {
+  const cores = os.availableParallelism();
+  return { requests: signaturePlacement(workers, cores), deliveries: signaturePlacement(1, cores) };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const { settings } = options;
   const log = options.log ?? createLogger(settings.logLevel);
@@ -128,11 +138,11 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let ready = false;
 
   const translator = new InboundTranslator({ regions, thresholdBytes: options.translationThreadBytes });
-  const signatures = options.signatures ?? signaturePlacement(settings.workers, os.availableParallelism());
+  const signatures = options.signatures === undefined ? placeSignatures(settings.workers) : { requests: options.signatures, deliveries: options.signatures };
   const deps: PartnerPipelineDeps = {
     ownRegion: settings.region,
     algorithms: settings.algorithms,
-    signatures,
+    signatures: signatures.requests,
     directory,
     store,
     regions,
@@ -149,7 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const outbound = new DeliveryDispatcher({
     ownRegion: settings.region,
     algorithms: settings.algorithms,
-    signatures,
+    signatures: signatures.deliveries,
     store,
     directory,
     regions,

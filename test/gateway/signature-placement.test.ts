@@ -29,10 +29,11 @@ async function readyLine(env: Record<string, string>): Promise<Record<string, un
 }
 
 describe('signatures inline or on the thread pool (certs/signature.ts): the same exchanges either way', function () {
-  it('places them by XR_WORKERS against the cores, and says which in its ready line', async function () {
+  it('places them by XR_WORKERS against the cores, deliveries (made by one worker) as for one, and says so in its ready line', async function () {
     const cores = os.availableParallelism();
-    assert.equal((await readyLine({ XR_WORKERS: String(cores) })).signatures, 'inline');
-    assert.equal((await readyLine({ XR_WORKERS: '1' })).signatures, cores > 1 ? 'pool' : 'inline');
+    const alone = cores > 1 ? 'pool' : 'inline';
+    assert.deepEqual((await readyLine({ XR_WORKERS: String(cores) })).signatures, { requests: 'inline', deliveries: alone });
+    assert.deepEqual((await readyLine({ XR_WORKERS: '1' })).signatures, { requests: alone, deliveries: alone });
   });
 
   for (const placement of ['inline', 'pool'] as const satisfies readonly SignaturePlacement[]) {
