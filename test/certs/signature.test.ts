@@ -57,6 +57,16 @@ describe('where signatures are computed (certs/signature.ts)', () => {
       });
     }
 
+    it(`${placement}: a signature of the wrong length, or none, does not verify`, async () => {
+      for (const alg of SIGNATURE_ALGORITHMS) {
+        const { privateKey, publicKey } = keysFor(alg);
+        const signature = await signBytes(alg, SMALL, privateKey, placement);
+        for (const wrong of [signature.subarray(0, 10), Buffer.alloc(0), Buffer.concat([signature, Buffer.from([1])])]) {
+          assert.equal(await verifyBytes(alg, SMALL, publicKey, wrong, placement), false, `${alg}, ${wrong.length} bytes`);
+        }
+      }
+    });
+
     it(`${placement}: a key that cannot sign rejects the promise, it does not throw`, async () => {
       const { publicKey } = keysFor('ES256');
       const signing = signBytes('ES256', SMALL, publicKey, placement);
