@@ -15,15 +15,17 @@ interface Scheme {
   /** null: the algorithm hashes itself (Ed25519). */
   hash: 'sha256' | null;
   options: { dsaEncoding?: 'ieee-p1363'; padding?: number; saltLength?: number };
+  /** Whether signing is cheap enough to run inline (SignaturePlacement): not RSA's private-key operation. */
+  signsInline: boolean;
 }
 
 const SCHEMES: Record<SignatureAlgorithm, Scheme> = {
   // JWS ECDSA signatures are R || S, 32 bytes each (RFC 7518 §3.4), not DER.
-  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' } },
-  RS256: { hash: 'sha256', options: {} },
+  ES256: { hash: 'sha256', options: { dsaEncoding: 'ieee-p1363' }, signsInline: true },
+  RS256: { hash: 'sha256', options: {}, signsInline: false },
   // RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash.
-  PS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } },
-  EdDSA: { hash: null, options: {} },
+  PS256: { hash: 'sha256', options: { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signsInline: false },
+  EdDSA: { hash: null, options: {}, signsInline: true },
 };
 
 /**
@@ -50,13 +52,13 @@ export function signaturePlacement(processes: number, cores: number): SignatureP
   return processes >= cores ? 'inline' : 'pool';
 }
 
-function runsInline(placement: SignaturePlacement, input: Uint8Array, rsaSigning: boolean): boolean {
-  return placement === 'inline' && input.byteLength <= INLINE_MAX_INPUT_BYTES && !rsaSigning;
+function runsInline(placement: SignaturePlacement, input: Uint8Array): boolean {
+  return placement === 'inline' && input.byteLength <= INLINE_MAX_INPUT_BYTES;
 }
 
 export function signBytes(alg: SignatureAlgorithm, input: Uint8Array, privateKey: KeyObject, placement: SignaturePlacement = 'pool'): Promise<Buffer> {
-  const { hash, options } = SCHEMES[alg];
-  if (runsInline(placement, input, alg === 'RS256' || alg === 'PS256')) {
+  const { hash, options, signsInline } = SCHEMES[alg];
+  if (signsInline && runsInline(placement, input)) {
     // A throw in the executor rejects, as the callback form's error does.
     return new Promise((resolve) => resolve(sign(hash, input, { key: privateKey, ...options })));
   }
@@ -67,7 +69,7 @@ export function signBytes(alg: SignatureAlgorithm, input: Uint8Array, privateKey
 
 export function verifyBytes(alg: SignatureAlgorithm, input: Uint8Array, publicKey: KeyObject, signature: Uint8Array, placement: SignaturePlacement = 'pool'): Promise<boolean> {
   const { hash, options } = SCHEMES[alg];
-  if (runsInline(placement, input, false)) {
+  if (runsInline(placement, input)) {
     return new Promise((resolve) => resolve(verify(hash, input, { key: publicKey, ...options }, signature)));
   }
   return new Promise((resolve, reject) => {

@@ -4,8 +4,9 @@
  * (jose, SQLite, pino, xml2js, …), and inclusive time of the gateway's own functions (the sample's stack
  * contains the function: for async functions, only their synchronous stretches between awaits count).
  *
- * Work done off the main thread — ES256 sign/verify on libuv's thread pool when the gateway has fewer processes
- * than cores, the writer threads — is not in a CPU profile at all; the benchmark reports that thread-pool CPU separately (bench/lib/proc.ts).
+ * Work done off the main thread — ES256 sign/verify on libuv's thread pool when the gateway has fewer
+ * processes than cores, the writer threads — is not in a CPU profile at all; the benchmark reports that CPU
+ * separately, thread by thread (bench/lib/proc.ts).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
-import { generateKeyPairSync, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { parseSignatureHeader, signDetached, verifyDetached } from '../../certs/jws.ts';
 import { generateKeyPair } from '../../certs/issue.ts';
 import { signBytes, signaturePlacement, verifyBytes, type SignaturePlacement } from '../../certs/signature.ts';
@@ -48,7 +48,7 @@ describe('where signatures are computed (certs/signature.ts)', () => {
         const { privateKey, publicKey } = keysFor(alg);
         const signature = await signBytes(alg, SMALL, privateKey, placement);
         const hash = alg === 'EdDSA' ? null : 'sha256';
-        const options = alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : alg === 'PS256' ? { padding: 6, saltLength: 32 } : {};
+        const options = alg === 'ES256' ? { dsaEncoding: 'ieee-p1363' as const } : alg === 'PS256' ? { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : {};
         assert.equal(nodeVerify(hash, SMALL, { key: publicKey, ...options }, signature), true);
         assert.equal(await verifyBytes(alg, SMALL, publicKey, signature, placement), true);
         const changed = Buffer.from(SMALL);

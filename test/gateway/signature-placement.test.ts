@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import type { SignaturePlacement } from '../../certs/signature.ts';
-import { createLogger } from '../../gateway/log.ts';
 import { SimulatedBackend } from '../support/backend.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { capturingLogger } from '../support/keys.ts';
 import { outboundMessage, queue, registerPartner, settled, statusOf } from '../support/outbound.ts';
 import { postSigned, requestHeader, signRaw, verifyAnswer } from '../support/partner-client.ts';
 import { PartnerGateway } from '../support/partner-gateway.ts';
@@ -19,9 +18,8 @@ const STATUS = JSON.parse(readFileSync(path.join(FIXTURES, 'js-xml/application.s
 
 /** The gateway-ready log line of a gateway started with these settings, read from its own log. */
 async function readyLine(env: Record<string, string>): Promise<Record<string, unknown>> {
-  const lines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString('utf8')); done(); } });
-  const harness = await startTestGateway(env, { log: createLogger('info', sink) });
+  const { log, lines } = capturingLogger();
+  const harness = await startTestGateway(env, { log });
   await harness.stop();
   const ready = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'gateway ready');
   assert.ok(ready, 'the gateway logs that it is ready');
