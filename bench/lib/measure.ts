@@ -1,15 +1,17 @@
 /**
  * One measured run against a server child: the load's own figures, plus what the server spent meanwhile —
- * its peak RSS (reset first), CPU cores (main threads apart from the rest) and, when the child can tell,
- * its event-loop delay.
+ * its peak RSS (reset first), its peak resident memory with shared pages counted once (sampled), CPU cores (main threads apart from the rest) and, when
+ * the child can tell, its event-loop delay.
  */
 import { performance } from 'node:perf_hooks';
 import { liveChildPids, type ServerChild } from './child.ts';
-import { cpuSeconds, machineBusySeconds, peakRssBytes, resetPeakRss, splitMainOther, threadSeconds } from './proc.ts';
+import { cpuSeconds, machineBusySeconds, peakRssBytes, residentOnceBytes, resetPeakRss, splitMainOther, threadSeconds } from './proc.ts';
 
 export interface Measured<T> {
   stats: T;
   peakRssMb: number;
+  /** The highest residentOnceBytes read during the run (every RESIDENT_ONCE_SAMPLE_MS), or undefined where it cannot be read. */
+  peakResidentOnceMb: number | undefined;
   /** False when the peak could not be reset: then it is the process's lifetime peak. */
   peakIsPerRun: boolean;
   cpu: { main: number; other: number };
@@ -27,6 +29,28 @@ function oursSeconds(): number {
   return children.main + children.other + (self.user + self.system) / 1e6;
 }
 
+/**
+ * How often the server's resident memory (shared pages once) is read during a run. Reading smaps_rollup
+ * walks a process's page tables (≈ 1 ms for a few hundred MB, on the load generator's CPU), so not much more
+ * often than this; a peak shorter than the interval may be missed, which VmHWM (peak RSS) does not.
+ */
+const RESIDENT_ONCE_SAMPLE_MS = 250;
+
+/** Reads residentOnceBytes every RESIDENT_ONCE_SAMPLE_MS until stopped; stop returns the highest reading in MB. */
+function sampleResidentOnce(pids: readonly number[]): () => number | undefined {
+  let peak = residentOnceBytes(pids);
+  const read = () => {
+    const now = residentOnceBytes(pids);
+    peak = now === undefined || peak === undefined ? undefined : Math.max(peak, now);
+  };
+  const timer = setInterval(read, RESIDENT_ONCE_SAMPLE_MS);
+  return () => {
+    clearInterval(timer);
+    read();
+    return peak === undefined ? undefined : peak / 2 ** 20;
+  };
+}
+
 interface LoopStats { p99Ms?: number; maxMs?: number; unsupported?: boolean }
 
 export async function measure<T>(server: ServerChild, run: () => Promise<T>): Promise<Measured<T>> {
@@ -37,8 +61,15 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   const machineBefore = machineBusySeconds();
   const oursBefore = oursSeconds();
   const selfBefore = process.cpuUsage();
+  const stopResidentOnce = sampleResidentOnce(server.pids);
   const started = performance.now();
-  const stats = await run();
+  let stats: T;
+  let peakResidentOnceMb: number | undefined;
+  try {
+    stats = await run();
+  } finally {
+    peakResidentOnceMb = stopResidentOnce();
+  }
   const wallS = (performance.now() - started) / 1000;
   const threads = [...threadSeconds(server.pids)]
     .map(([key, seconds]): [string, number] => [key, seconds - (threadsBefore.get(key) ?? 0)])
@@ -51,6 +82,7 @@ export async function measure<T>(server: ServerChild, run: () => Promise<T>): Pr
   return {
     stats,
     peakRssMb: peakRssBytes(server.pids) / 2 ** 20,
+    peakResidentOnceMb,
     peakIsPerRun,
     cpu: { main: cpu.main / wallS, other: cpu.other / wallS },
     threads,

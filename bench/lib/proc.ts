@@ -4,6 +4,12 @@
  *
  * Peak RSS is VmHWM, reset before each scenario by writing 5 to /proc/<pid>/clear_refs (proc(5)), so each
  * row shows the peak of its own scenario, not of everything the process did before.
+ *
+ * Summed over several processes (XR_WORKERS), RSS counts a page each process maps once per process: the
+ * `node` binary's ≈ 45 MB of code above all. residentOnceBytes counts it once — what the processes hold
+ * together, as a container's memory limit sees it. (PSS would not do: it divides a shared page among every
+ * process that maps it, the load generator's `node` too, and so undercounts even a single process.) The
+ * kernel keeps no peak of it: it is read while a run goes (measure.ts).
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
@@ -31,6 +37,33 @@ export function currentRssBytes(pids: readonly number[]): number {
 
 export function peakRssBytes(pids: readonly number[]): number {
   return pids.reduce((sum, pid) => sum + statusField(pid, 'VmHWM'), 0);
+}
+
+/**
+ * Resident memory of the processes with shared pages counted once: their private pages summed, plus the
+ * shared pages of the one that has most (smaps_rollup, Linux ≥ 4.14). Exact when the processes share the
+ * same pages — the binary, its libraries and SQLite's -shm file, as cluster workers do (they are spawned,
+ * not forked, so no anonymous memory is shared); for one process it is its RSS. Undefined when a process
+ * cannot be read (gone, or an older kernel).
+ */
+export function residentOnceBytes(pids: readonly number[]): number | undefined {
+  let privateKb = 0;
+  let sharedKb = 0;
+  for (const pid of pids) {
+    let rollup: string;
+    try {
+      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    } catch {
+      return undefined;
+    }
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? Number.NaN);
+    const shared = kb('Shared_Clean') + kb('Shared_Dirty');
+    const own = kb('Private_Clean') + kb('Private_Dirty');
+    if (Number.isNaN(shared + own)) return undefined;
+    privateKb += own;
+    sharedKb = Math.max(sharedKb, shared);
+  }
+  return (privateKb + sharedKb) * 1024;
 }
 
 /** CPU seconds used so far: the main (JavaScript) thread of each process apart from all its other threads. */

@@ -13,6 +13,8 @@ export interface Row {
   p50Ms?: number;
   p99Ms?: number;
   peakRssMb?: number;
+  /** The processes' resident memory with shared pages (the node binary) counted once, at its highest reading. */
+  peakResidentOnceMb?: number;
   /** CPU cores used by the server during the run: main threads + other threads (libuv pool, GC, I/O). */
   cpu?: { main: number; other: number };
   ratioToFloor?: number;
@@ -32,6 +34,7 @@ function cells(row: Row): string[] {
     fixed(row.p50Ms, 2),
     fixed(row.p99Ms, 2),
     fixed(row.peakRssMb, 0),
+    fixed(row.peakResidentOnceMb, 0),
     row.cpu ? `${row.cpu.main.toFixed(2)} + ${row.cpu.other.toFixed(2)}` : '—',
     row.ratioToFloor === undefined ? '—' : `${(100 * row.ratioToFloor).toFixed(0)}%`,
     row.target,
@@ -39,7 +42,7 @@ function cells(row: Row): string[] {
   ];
 }
 
-const HEADER = ['scenario', 'workers', 'msg/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'server CPU (main + other threads)', 'of floor', 'target', 'met?'];
+const HEADER = ['scenario', 'workers', 'msg/s', 'p50 ms', 'p99 ms', 'peak RSS MB', 'peak RSS MB, shared pages once', 'server CPU (main + other threads)', 'of floor', 'target', 'met?'];
 
 export function markdownTable(rows: readonly Row[]): string {
   const lines = [HEADER, HEADER.map(() => '---'), ...rows.map(cells)];

@@ -23,7 +23,7 @@ import { FAMILIES, partnerMessage, type Family } from './messages.ts';
 import { localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
 import { makePartners, registerPartners, type BenchPartner } from './partners.ts';
 import { RequestPool, signRequests, type Sender } from './pool.ts';
-import { currentRssBytes, settled } from './proc.ts';
+import { currentRssBytes, residentOnceBytes, settled } from './proc.ts';
 import type { Row } from './report.ts';
 import { stageTimer } from './stages.ts';
 
@@ -76,6 +76,7 @@ async function freePort(): Promise<number> {
 
 const isXml = (family: Family) => family.endsWith('-xml');
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const megabytes = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
 
 export interface ProfileRun {
   name: string;
@@ -92,8 +93,8 @@ export interface SuiteResult {
 
 
 /** A row's measured columns: the load's throughput and latency, the server's peak RSS and CPU over the same run. */
-function figures(stats: LoadStats, run: Pick<Measured<unknown>, 'peakRssMb' | 'cpu'>): Pick<Row, 'rate' | 'p50Ms' | 'p99Ms' | 'peakRssMb' | 'cpu'> {
-  return { rate: stats.rate, p50Ms: stats.p50Ms, p99Ms: stats.p99Ms, peakRssMb: run.peakRssMb, cpu: run.cpu };
+function figures(stats: LoadStats, run: Pick<Measured<unknown>, 'peakRssMb' | 'peakResidentOnceMb' | 'cpu'>): Pick<Row, 'rate' | 'p50Ms' | 'p99Ms' | 'peakRssMb' | 'peakResidentOnceMb' | 'cpu'> {
+  return { rate: stats.rate, p50Ms: stats.p50Ms, p99Ms: stats.p99Ms, peakRssMb: run.peakRssMb, peakResidentOnceMb: run.peakResidentOnceMb, cpu: run.cpu };
 }
 class Suite {
   readonly rows: Row[] = [];
@@ -426,6 +427,7 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
         scenario: `gateway idle, ${fixtures.partners.length} partners registered (RSS now)`,
         workers,
         peakRssMb: currentRssBytes(gateway.pids) / 2 ** 20,
+        peakResidentOnceMb: megabytes(residentOnceBytes(gateway.pids)),
         target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
         met: currentRssBytes(gateway.pids) / 2 ** 20 <= RSS_LIMIT_MB,
         notes: [],
