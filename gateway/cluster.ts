@@ -4,19 +4,19 @@
  *  - state is in the shared SQLite file: the replay claim and the outbox claim are atomic there, so no copy
  *    slips through on another worker;
  *  - the primary prepares what a first start creates (tokens, development PKI) before forking, so workers
- *    never race to create two;
+ *    never race to create two — in a process that then ends (data-dir-child.ts), since it never serves;
  *  - worker 1 alone serves the admin listener, so breakers and admin state live in one process;
  *  - an admin change is answered only after every worker has reloaded it from the Store ("at once").
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { Settings } from '../config/settings.ts';
-import { loadSigningIdentity } from './identity.ts';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Settings } from '../config/settings.ts';
 import { createLogger } from './log.ts';
+import type { PreparationReply, PreparationRequest } from './data-dir-child.ts';
 import type { GatewayOptions, RunningGateway } from './server.ts';
-import { DATABASE_FILE, SqliteStore } from './store/sqlite-store.ts';
-import { loadTokens } from './tokens.ts';
+import type { Tokens } from './tokens.ts';
 import { clusterAggregator } from './cluster-metrics.ts';
-import path from 'node:path';
 
 type ClusterMessage =
   | { type: 'xr:changed'; id: number }
@@ -39,16 +39,31 @@ export interface PrimaryHandlers {
   onFailure(message: string): void;
 }
 
+/**
+ * Prepares the data directory in a process of its own (data-dir-child.ts) and resolves with the tokens it
+ * generated once that process has ended; rejects as the preparation failed (a ConfigError as one).
+ */
+async function prepareDataDirectory(settings: Settings): Promise<Tokens['generated']> {
+  // Compiled (dist/, `npm start`) the body is JavaScript; from TypeScript the child inherits tsx's loader
+  // with this process's execArgv, as cluster workers do.
+  const body = new URL(import.meta.url.endsWith('.js') ? './data-dir-child.js' : './data-dir-child.ts', import.meta.url);
+  const child = fork(fileURLToPath(body), { serialization: 'advanced' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const reply = await new Promise<PreparationReply>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as PreparationReply));
+    child.once('error', (error) => reject(new Error(`preparing the data directory failed: ${error.message}`)));
+    void exited.then((code) => reject(new Error(`preparing the data directory ended (exit code ${code}) without an answer`)));
+    child.send({ settings } satisfies PreparationRequest);
+  });
+  await exited;
+  if ('failure' in reply) throw reply.variable === undefined ? new Error(reply.failure) : new ConfigError(reply.variable, reply.failure);
+  return reply.generated;
+}
+
 /** The primary: prepares the data directory, forks the workers, relays configuration changes. */
 export async function runPrimary(settings: Settings, handlers: PrimaryHandlers): Promise<{ stop(): Promise<void> }> {
+  handlers.onTokens(await prepareDataDirectory(settings));
   const log = createLogger(settings.logLevel);
-  const store = new SqliteStore(path.join(settings.dataDir, DATABASE_FILE));
-  try {
-    await loadSigningIdentity(settings, store, log);
-    handlers.onTokens((await loadTokens(settings, store)).generated);
-  } finally {
-    await store.close();
-  }
 
   let stopping = false;
   let readyCount = 0;

@@ -85,23 +85,31 @@ describe('configuration (PROTOCOL §1)', function () {
     }
   });
 
-  it('stops npm start naming the signing key file when it holds no usable key', function () {
-    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
-    try {
-      const keyFile = path.join(dataDir, 'signing.key');
-      const certFile = path.join(dataDir, 'signing.pem');
-      writeFileSync(keyFile, 'garbage');
-      writeFileSync(certFile, 'garbage');
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_SIGNING_KEY_FILE: keyFile, XR_SIGNING_CERT_FILE: certFile, XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0' },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
-      assert.equal(run.status, 1);
-      assert.equal(run.stderr.trim(), `xr-gateway: configuration error: XR_SIGNING_KEY_FILE: signing key file ${keyFile} does not hold a usable PEM private key`);
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
+  // With XR_WORKERS=2 the key is read in the process where the cluster primary prepares the data directory
+  // (gateway/data-dir-child.ts): its refusal reaches the primary as the same configuration error, and no worker starts.
+  for (const workers of [1, 2]) {
+    it(`stops npm start naming the signing key file when it holds no usable key (XR_WORKERS=${workers})`, function () {
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
+      try {
+        const keyFile = path.join(dataDir, 'signing.key');
+        const certFile = path.join(dataDir, 'signing.pem');
+        writeFileSync(keyFile, 'garbage');
+        writeFileSync(certFile, 'garbage');
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+          cwd: REPO,
+          env: {
+            PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_SIGNING_KEY_FILE: keyFile, XR_SIGNING_CERT_FILE: certFile,
+            XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers),
+          },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        assert.equal(run.status, 1);
+        assert.equal(run.stderr.trim(), `xr-gateway: configuration error: XR_SIGNING_KEY_FILE: signing key file ${keyFile} does not hold a usable PEM private key`);
+        assert.doesNotMatch(run.stdout, /workers|gateway ready/);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SimulatedBackend } from '../support/backend.ts';
@@ -69,6 +69,15 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
     assert.equal(total, 32, inbound.join('\n'));
     const replays = inbound.find((line) => line.includes('outcome="XR_REPLAY"'));
     assert.equal(Number(replays?.split(' ').at(-1)), 11);
+  });
+
+  it('prepares the data directory in a process that has ended: the primary holds no SQLite, the workers do', function () {
+    const primary = cluster.child.pid!;
+    const children = readFileSync(`/proc/${primary}/task/${primary}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    assert.equal(children.length, 2, 'the two workers, and no preparation process left');
+    const holdsSqlite = (pid: number) => readFileSync(`/proc/${pid}/maps`, 'utf8').includes('better_sqlite3.node');
+    assert.equal(holdsSqlite(primary), false);
+    for (const worker of children) assert.equal(holdsSqlite(worker), true);
   });
 
   it('stops every worker on SIGTERM', async function () {
