@@ -85,8 +85,8 @@ const header = [
   '- the load generator runs in this process on the same 2 cores as the server under test; the simulated partner (outbound) too.',
   '- msg/s: 2xx answers (inbound), 202s (accept) or distinct messages the partner answered (delivered), per second.',
   '  p50/p99: closed loop from send to answer; open loop from when the request was due. Peak RSS: VmHWM of the server',
-  '  process(es), summed, reset before each run; "shared pages once": the processes\' private pages plus the shared ones',
-  '  (the node binary) once, read every 250 ms — what they hold together; the targets are judged on peak RSS.',
+  '  process(es), summed, reset before each run; "shared pages once": the processes\' anonymous pages plus the file',
+  '  pages (the node binary) once, read every 100 ms — what they hold together; the targets are judged on peak RSS.',
   '  Server CPU: cores used by the main (JavaScript) threads + all other threads',
   '  (the libuv pool, where signatures run with fewer processes than cores; the writer threads, GC helpers, I/O).',
 ];

@@ -30,11 +30,10 @@ function oursSeconds(): number {
 }
 
 /**
- * How often the server's resident memory (shared pages once) is read during a run. Reading smaps_rollup
- * walks a process's page tables (≈ 1 ms for a few hundred MB, on the load generator's CPU), so not much more
- * often than this; a peak shorter than the interval may be missed, which VmHWM (peak RSS) does not.
+ * How often the server's resident memory (file pages once) is read during a run: three small /proc reads,
+ * ≈ 25 µs each. A peak shorter than this may be missed, which VmHWM (peak RSS) does not.
  */
-const RESIDENT_ONCE_SAMPLE_MS = 250;
+const RESIDENT_ONCE_SAMPLE_MS = 100;
 
 /** Reads residentOnceBytes every RESIDENT_ONCE_SAMPLE_MS until stopped; stop returns the highest reading in MB. */
 function sampleResidentOnce(pids: readonly number[]): () => number | undefined {

@@ -8,7 +8,8 @@
  * Summed over several processes (XR_WORKERS), RSS counts a page each process maps once per process: the
  * `node` binary's ≈ 45 MB of code above all. residentOnceBytes counts it once — what the processes hold
  * together, as a container's memory limit sees it. (PSS would not do: it divides a shared page among every
- * process that maps it, the load generator's `node` too, and so undercounts even a single process.) The
+ * process that maps it, the load generator's `node` too, and so undercounts even a single process; and
+ * smaps_rollup, which has it, walks the page tables under the process's mmap lock: 5 ms for 340 MB.) The
  * kernel keeps no peak of it: it is read while a run goes (measure.ts).
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -40,30 +41,31 @@ export function peakRssBytes(pids: readonly number[]): number {
 }
 
 /**
- * Resident memory of the processes with shared pages counted once: their private pages summed, plus the
- * shared pages of the one that has most (smaps_rollup, Linux ≥ 4.14). Exact when the processes share the
- * same pages — the binary, its libraries and SQLite's -shm file, as cluster workers do (they are spawned,
- * not forked, so no anonymous memory is shared); for one process it is its RSS. Undefined when a process
- * cannot be read (gone, or an older kernel).
+ * Resident memory of the processes with the pages of files they map counted once: their anonymous pages
+ * summed (cluster workers are spawned, not forked, so they share none), plus the file-backed and shared-memory
+ * pages of the one that has most (RssAnon, RssFile, RssShmem of /proc/<pid>/status: the kernel's own counters,
+ * read in microseconds). Exact when the processes' file pages are the same ones — the `node` binary, its
+ * libraries, SQLite's -shm file, as cluster workers map them; for one process it is its RSS. Undefined when a
+ * process cannot be read (it is gone).
  */
 export function residentOnceBytes(pids: readonly number[]): number | undefined {
-  let privateKb = 0;
-  let sharedKb = 0;
+  let anonKb = 0;
+  let fileKb = 0;
   for (const pid of pids) {
-    let rollup: string;
+    let status: string;
     try {
-      rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+      status = readFileSync(`/proc/${pid}/status`, 'utf8');
     } catch {
       return undefined;
     }
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? Number.NaN);
-    const shared = kb('Shared_Clean') + kb('Shared_Dirty');
-    const own = kb('Private_Clean') + kb('Private_Dirty');
-    if (Number.isNaN(shared + own)) return undefined;
-    privateKb += own;
-    sharedKb = Math.max(sharedKb, shared);
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    const anon = kb('RssAnon');
+    const files = kb('RssFile') + kb('RssShmem');
+    if (Number.isNaN(anon + files)) return undefined;
+    anonKb += anon;
+    fileKb = Math.max(fileKb, files);
   }
-  return (privateKb + sharedKb) * 1024;
+  return (anonKb + fileKb) * 1024;
 }
 
 /** CPU seconds used so far: the main (JavaScript) thread of each process apart from all its other threads. */
