@@ -49,7 +49,7 @@ export interface TlsSettings {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(readonly variable: string, readonly problem: string) {
     super(`${variable}: ${problem}`);
     this.name = 'ConfigError';
   }

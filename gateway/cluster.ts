@@ -48,11 +48,11 @@ async function prepareDataDirectory(settings: Settings): Promise<Tokens['generat
   // with this process's execArgv, as cluster workers do.
   const body = new URL(import.meta.url.endsWith('.js') ? './data-dir-child.js' : './data-dir-child.ts', import.meta.url);
   const child = fork(fileURLToPath(body), { serialization: 'advanced' });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? `exit code ${code}` : signal)));
   const reply = await new Promise<PreparationReply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as PreparationReply));
     child.once('error', (error) => reject(new Error(`preparing the data directory failed: ${error.message}`)));
-    void exited.then((code) => reject(new Error(`preparing the data directory ended (exit code ${code}) without an answer`)));
+    void exited.then((how) => reject(new Error(`preparing the data directory ended (${how}) without an answer`)));
     child.send({ settings } satisfies PreparationRequest);
   });
   await exited;

@@ -36,7 +36,7 @@ async function prepare(settings: Settings): Promise<Tokens['generated']> {
 }
 
 function replyOf(error: unknown): PreparationReply {
-  if (error instanceof ConfigError) return { failure: error.message.slice(error.variable.length + 2), variable: error.variable };
+  if (error instanceof ConfigError) return { failure: error.problem, variable: error.variable };
   return { failure: error instanceof Error ? error.message : String(error) };
 }
 

@@ -85,8 +85,9 @@ describe('configuration (PROTOCOL §1)', function () {
     }
   });
 
-  // With XR_WORKERS=2 the key is read in the process where the cluster primary prepares the data directory
-  // (gateway/data-dir-child.ts): its refusal reaches the primary as the same configuration error, and no worker starts.
+  // With XR_WORKERS=2 the data directory is opened and the key read in the process where the cluster primary
+  // prepares them (gateway/data-dir-child.ts): a failure there reaches the primary as the same one line (a
+  // configuration error as one), and no worker starts.
   for (const workers of [1, 2]) {
     it(`stops npm start naming the signing key file when it holds no usable key (XR_WORKERS=${workers})`, function () {
       const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
@@ -109,6 +110,25 @@ describe('configuration (PROTOCOL §1)', function () {
         assert.doesNotMatch(run.stdout, /workers|gateway ready/);
       } finally {
         rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it(`stops npm start with one line when XR_DATA_DIR is a file, not a directory (XR_WORKERS=${workers})`, function () {
+      const parent = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
+      try {
+        const dataDir = path.join(parent, 'not-a-directory');
+        writeFileSync(dataDir, 'a file');
+        const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+          cwd: REPO,
+          env: { PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers) },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        assert.equal(run.status, 1);
+        assert.equal(run.stderr.trim(), `xr-gateway: cannot start: EEXIST: file already exists, mkdir '${dataDir}'`);
+        assert.doesNotMatch(run.stdout, /generated|workers|gateway ready/);
+      } finally {
+        rmSync(parent, { recursive: true, force: true });
       }
     });
   }
