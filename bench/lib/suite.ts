@@ -76,6 +76,8 @@ async function freePort(): Promise<number> {
 
 const isXml = (family: Family) => family.endsWith('-xml');
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+/** The gateway's steady-rate row: the baseline the rows with 1 MB materials beside are read against. */
+const steadyScenario = (rate: number) => `inbound hz-json 2 KB at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`;
 const megabytes = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
 
 export interface ProfileRun {
@@ -238,7 +240,7 @@ class Suite {
       ? [`**the offered ${rate}/s is over the ${Math.round(capacity)}/s this gateway reached in the closed-loop run: the latency is the queue's**`]
       : [];
     this.rows.push({
-      scenario: `inbound hz-json 2 KB at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`,
+      scenario: steadyScenario(rate),
       workers: this.workers,
       ...figures(stats, measured),
       target: `p99 ≤ ${P99_LIMIT_MS} ms; RSS ≤ ${RSS_LIMIT_MB} MB`,
@@ -277,7 +279,7 @@ class Suite {
       const pool = new RequestPool(signRequests(this.senders('hz-json', 'realistic'), Math.ceil(small * seconds) + 10));
       return openLoop({ host: HOST, port, ratePerS: small, durationS: seconds, next: () => partnerRequest(pool.take()) });
     };
-    let baseline = small === this.config.steadyRate ? this.rows.find((row) => row.scenario.includes('at a steady')) : undefined;
+    let baseline = small === this.config.steadyRate ? this.rows.find((row) => row.scenario === steadyScenario(small)) : undefined;
     if (!baseline && this.config.mixFamilies.length > 0) {
       const alone = await measure(gateway, () => smallLoad(durationS / 2));
       baseline = {
