@@ -74,22 +74,56 @@ export async function signDetached(
   if (!keyFitsAlgorithm(signer.privateKey, signer.alg)) {
     throw new Error(`signer key (${signer.privateKey.asymmetricKeyType ?? 'unknown'}) cannot make ${signer.alg} signatures`);
   }
-  const header: XrProtectedHeader = {
-    alg: signer.alg,
-    b64: false,
-    crit: ['b64'],
-    typ: JWS_TYP,
-    kid: signer.kid,
-    ...(options.includeX5c === true ? { x5c: signer.chain.map((cert) => cert.raw.toString('base64')) } : {}),
+  // The header is the signer's constant members (alg … x5c, encoded once: headerHead) followed by this
+  // signature's claims, in XrProtectedHeader's order: the same JSON, byte for byte, as the whole header's.
+  const head = headerHead(signer, options.includeX5c === true);
+  const claimsJson = JSON.stringify({
     iss: claims.iss,
     aud: claims.aud,
     iat: claims.iat ?? Math.floor(Date.now() / 1000),
     jti: claims.jti,
     ...definedOnly({ htm: claims.htm, htu: claims.htu, irt: claims.irt }),
-  };
-  const protectedB64 = Buffer.from(JSON.stringify(header), 'utf8').toString('base64url');
+  });
+  const tail = Buffer.from(claimsJson.slice(1), 'utf8');
+  const protectedB64 = head.b64 + Buffer.concat([head.rest, tail], head.rest.length + tail.length).toString('base64url');
   const signature = await signBytes(signer.alg, signingInput(protectedB64, body), signer.privateKey, options.placement);
   return `${protectedB64}..${signature.toString('base64url')}`;
+}
+
+/**
+ * A signer's header members that do not change from one signature to the next — alg, b64, crit, typ, kid and,
+ * when sent, the x5c chain (≈ 2/3 of an answer's header) — as JSON up to the comma before the claims. Its
+ * base64url is kept up to the last whole group of three bytes, a prefix of every header's base64url; the 0–2
+ * bytes after it are encoded again with each signature's claims. Made once per signer (a rotation makes a new
+ * Signer): an answer's signature with a chain of two costs 4.3 µs less, 34.3 µs instead of 38.6 (ES256 on
+ * the calling thread; bench/results.md, "The signer's constant header members encoded once").
+ */
+interface HeaderHead {
+  b64: string;
+  rest: Buffer;
+}
+
+const headerHeads = new WeakMap<Signer, { withX5c?: HeaderHead; withoutX5c?: HeaderHead }>();
+
+function headerHead(signer: Signer, includeX5c: boolean): HeaderHead {
+  let heads = headerHeads.get(signer);
+  if (!heads) headerHeads.set(signer, (heads = {}));
+  const key = includeX5c ? 'withX5c' : 'withoutX5c';
+  return (heads[key] ??= encodedHead(signer, includeX5c));
+}
+
+function encodedHead(signer: Signer, includeX5c: boolean): HeaderHead {
+  const members: Omit<XrProtectedHeader, 'iss' | 'aud' | 'iat' | 'jti'> = {
+    alg: signer.alg,
+    b64: false,
+    crit: ['b64'],
+    typ: JWS_TYP,
+    kid: signer.kid,
+    ...(includeX5c ? { x5c: signer.chain.map((cert) => cert.raw.toString('base64')) } : {}),
+  };
+  const json = Buffer.from(`${JSON.stringify(members).slice(0, -1)},`, 'utf8');
+  const whole = json.length - (json.length % 3);
+  return { b64: json.subarray(0, whole).toString('base64url'), rest: Buffer.from(json.subarray(whole)) };
 }
 
 /**

@@ -75,6 +75,28 @@ describe('XR/1 detached JWS', () => {
       });
     });
 
+    it('writes every header as JSON.stringify writes the whole header, whatever the claims and however the signer\'s constant members fall in base64\'s groups of three', async () => {
+      const pki = pkiFor('ES256');
+      // kids of 43, 44 and 45 characters put the constant members' end at each of the three places in a group
+      // of three bytes; the claims vary in length, and irt holds non-ASCII text (a partner's own message id).
+      const signers = [43, 44, 45].map((length) => ({ ...pki.signer, kid: 'k'.repeat(length) }));
+      for (const signer of signers) {
+        for (const includeX5c of [false, true]) {
+          for (const irt of [undefined, 'r', 'rr', 'rrr', '消息-0001', randomUUID()]) {
+            const signed = { ...claims, iat: 1_700_000_000 + (irt?.length ?? 0), ...(irt === undefined ? {} : { irt }) };
+            const value = await signDetached(body, signed, signer, { includeX5c });
+            const whole = {
+              alg: 'ES256', b64: false, crit: ['b64'], typ: 'xr+jws', kid: signer.kid,
+              ...(includeX5c ? { x5c: signer.chain.map((cert) => cert.raw.toString('base64')) } : {}),
+              iss: signed.iss, aud: signed.aud, iat: signed.iat, jti: signed.jti, ...(irt === undefined ? {} : { irt }),
+            };
+            assert.equal(value.split('..')[0], Buffer.from(JSON.stringify(whole), 'utf8').toString('base64url'), `kid ${signer.kid.length}, x5c ${includeX5c}, irt ${irt}`);
+            await verifyDetached(parseSignatureHeader(value, ALL_ALGS), body, publicKeyOf(pki));
+          }
+        }
+      }
+    });
+
     it('signs ASCII(header) "." raw body, as RFC 7797 says, so that any JOSE library can check it', async () => {
       const pki = pkiFor('ES256');
       const value = await signDetached(body, claims, pki.signer);
