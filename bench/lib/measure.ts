@@ -1,7 +1,7 @@
 /**
  * One measured run against a server child: the load's own figures, plus what the server spent meanwhile —
- * its peak RSS (reset first), its peak resident memory with shared pages counted once (sampled), CPU cores (main threads apart from the rest) and, when
- * the child can tell, its event-loop delay.
+ * its peak RSS (reset first), its peak resident memory with shared pages counted once (sampled), CPU cores
+ * (main threads apart from the rest) and, when the child can tell, its event-loop delay.
  */
 import { performance } from 'node:perf_hooks';
 import { liveChildPids, type ServerChild } from './child.ts';

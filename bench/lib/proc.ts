@@ -17,9 +17,16 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 /** USER_HZ: the unit of utime/stime in /proc/<pid>/task/<tid>/stat (100 on Linux, whatever the kernel's HZ). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
-function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+type StatusField = 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile' | 'RssShmem';
+
+/** A memory figure of /proc/<pid>/status, in bytes; undefined when the text does not have it. */
+function statusBytes(status: string, field: StatusField): number | undefined {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
+
+function statusField(pid: number, field: StatusField): number {
+  return statusBytes(readFileSync(`/proc/${pid}/status`, 'utf8'), field) ?? 0;
 }
 
 /** Resets the peak-RSS marks; false where the kernel does not allow it (then the peak is the lifetime peak). */
@@ -49,8 +56,8 @@ export function peakRssBytes(pids: readonly number[]): number {
  * process cannot be read (it is gone).
  */
 export function residentOnceBytes(pids: readonly number[]): number | undefined {
-  let anonKb = 0;
-  let fileKb = 0;
+  let anon = 0;
+  let files = 0;
   for (const pid of pids) {
     let status: string;
     try {
@@ -58,14 +65,12 @@ export function residentOnceBytes(pids: readonly number[]): number | undefined {
     } catch {
       return undefined;
     }
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-    const anon = kb('RssAnon');
-    const files = kb('RssFile') + kb('RssShmem');
-    if (Number.isNaN(anon + files)) return undefined;
-    anonKb += anon;
-    fileKb = Math.max(fileKb, files);
+    const [ownAnon, ownFile, ownShmem] = (['RssAnon', 'RssFile', 'RssShmem'] as const).map((field) => statusBytes(status, field));
+    if (ownAnon === undefined || ownFile === undefined || ownShmem === undefined) return undefined;
+    anon += ownAnon;
+    files = Math.max(files, ownFile + ownShmem);
   }
-  return (anonKb + fileKb) * 1024;
+  return anon + files;
 }
 
 /** CPU seconds used so far: the main (JavaScript) thread of each process apart from all its other threads. */

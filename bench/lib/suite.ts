@@ -78,7 +78,6 @@ const isXml = (family: Family) => family.endsWith('-xml');
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 /** The gateway's steady-rate row: the baseline the rows with 1 MB materials beside are read against. */
 const steadyScenario = (rate: number) => `inbound hz-json 2 KB at a steady ${rate.toLocaleString('en-US')} msg/s (open loop, latency from when each was due)`;
-const megabytes = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / 2 ** 20);
 
 export interface ProfileRun {
   name: string;
@@ -425,13 +424,15 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
 
     const firstGatewayRow = suite.rows.length;
     if (runs('idle')) {
+      const rssMb = currentRssBytes(gateway.pids) / 2 ** 20;
+      const residentOnce = residentOnceBytes(gateway.pids);
       suite.rows.push({
         scenario: `gateway idle, ${fixtures.partners.length} partners registered (RSS now)`,
         workers,
-        peakRssMb: currentRssBytes(gateway.pids) / 2 ** 20,
-        peakResidentOnceMb: megabytes(residentOnceBytes(gateway.pids)),
+        peakRssMb: rssMb,
+        peakResidentOnceMb: residentOnce === undefined ? undefined : residentOnce / 2 ** 20,
         target: `RSS ≤ ${RSS_LIMIT_MB} MB`,
-        met: currentRssBytes(gateway.pids) / 2 ** 20 <= RSS_LIMIT_MB,
+        met: rssMb <= RSS_LIMIT_MB,
         notes: [],
       });
     }
