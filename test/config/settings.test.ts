@@ -10,6 +10,16 @@ const regions = RegionTable.default();
 const known = (code: string) => regions.has(code);
 const REPO = path.resolve(import.meta.dirname, '../..');
 
+/** `npm start` (the TypeScript entry point) with only these variables and PATH, run to its end. */
+function npmStart(env: Record<string, string>) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    cwd: REPO,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+}
+
 function refusal(env: Record<string, string>): ConfigError {
   try {
     loadSettings(env, known);
@@ -71,12 +81,7 @@ describe('configuration (PROTOCOL §1)', function () {
   it('stops npm start with one line naming the bad setting and exit code 1, not a stack trace', function () {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
     try {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-        cwd: REPO,
-        env: { PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_ADMIN_PORT: '80a' },
-        encoding: 'utf8',
-        timeout: 30_000,
-      });
+      const run = npmStart({ XR_DATA_DIR: dataDir, XR_ADMIN_PORT: '80a' });
       assert.equal(run.status, 1);
       assert.equal(run.stderr.trim(), 'xr-gateway: configuration error: XR_ADMIN_PORT: "80a" is not a TCP port');
       assert.doesNotMatch(run.stderr, /at .*\.ts:\d+/);
@@ -96,14 +101,9 @@ describe('configuration (PROTOCOL §1)', function () {
         const certFile = path.join(dataDir, 'signing.pem');
         writeFileSync(keyFile, 'garbage');
         writeFileSync(certFile, 'garbage');
-        const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-          cwd: REPO,
-          env: {
-            PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_SIGNING_KEY_FILE: keyFile, XR_SIGNING_CERT_FILE: certFile,
-            XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers),
-          },
-          encoding: 'utf8',
-          timeout: 30_000,
+        const run = npmStart({
+          XR_DATA_DIR: dataDir, XR_SIGNING_KEY_FILE: keyFile, XR_SIGNING_CERT_FILE: certFile,
+          XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers),
         });
         assert.equal(run.status, 1);
         assert.equal(run.stderr.trim(), `xr-gateway: configuration error: XR_SIGNING_KEY_FILE: signing key file ${keyFile} does not hold a usable PEM private key`);
@@ -118,12 +118,7 @@ describe('configuration (PROTOCOL §1)', function () {
       try {
         const dataDir = path.join(parent, 'not-a-directory');
         writeFileSync(dataDir, 'a file');
-        const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-          cwd: REPO,
-          env: { PATH: process.env.PATH ?? '', XR_DATA_DIR: dataDir, XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers) },
-          encoding: 'utf8',
-          timeout: 30_000,
-        });
+        const run = npmStart({ XR_DATA_DIR: dataDir, XR_PARTNER_PORT: '0', XR_LOCAL_PORT: '0', XR_ADMIN_PORT: '0', XR_WORKERS: String(workers) });
         assert.equal(run.status, 1);
         assert.equal(run.stderr.trim(), `xr-gateway: cannot start: EEXIST: file already exists, mkdir '${dataDir}'`);
         assert.doesNotMatch(run.stdout, /generated|workers|gateway ready/);
