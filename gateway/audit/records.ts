@@ -107,6 +107,19 @@ export function outboundEvidence(facts: OutboundFacts): AuditEvidence {
   return { kind: 'outbound', facts: { ...facts, ...(facts.partnerBody === undefined ? {} : { partnerBody: ownBytes(facts.partnerBody) }) } };
 }
 
+/**
+ * About how many bytes a queued record holds on the thread that queued it: its bodies and signatures. The
+ * audit log sends its queue to the writer thread once they add up (sqlite-audit-log.ts, sendAtBytes).
+ */
+export function heldBytes(evidence: AuditEvidence): number {
+  if (evidence.kind === 'inbound') {
+    const { facts } = evidence;
+    return (facts.body?.byteLength ?? 0) + (facts.signature?.length ?? 0) + facts.answer.body.byteLength + facts.answer.signature.length;
+  }
+  const { facts } = evidence;
+  return (facts.partnerBody?.byteLength ?? 0) + (facts.canonical?.length ?? 0) + (facts.wire?.request?.length ?? 0) + (facts.wire?.answer?.length ?? 0);
+}
+
 /** The record of a message, from its evidence: run by the audit writer thread. */
 export function fieldsOf(evidence: AuditEvidence, chains?: X5cChains): AuditFields {
   return evidence.kind === 'inbound' ? inboundFields(evidence.facts, chains) : outboundFields(evidence.facts, chains);

@@ -3,8 +3,9 @@
  *
  *   append   queues the record (or a message's evidence, made into its record by the writer thread: digests
  *            and all, records.ts) in memory and returns — all the request path ever pays;
- *   batch    every `flushMs`, or at once when `batchSize` records wait, the queue goes to the writer thread
- *            (audit-writer-thread.ts), which chains and commits it in one transaction with one fsync;
+ *   batch    every `flushMs`, or at once when the records waiting hold `sendAtBytes` or number `batchSize`,
+ *            the queue goes to the writer thread (audit-writer-thread.ts), which chains and commits it in one
+ *            transaction with one fsync;
  *   flush    resolves once everything appended before it is committed (queries, tests and close use it).
  *
  * One batch is in flight at a time, so records are chained in the order they were appended. A batch that
@@ -15,7 +16,7 @@
 import { EventEmitter, once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { AuditFields, AuditKind, AuditLog, AuditQuery, ChainedAuditRecord, ChainVerdict } from './audit-log.ts';
-import type { AuditEvidence } from './records.ts';
+import { heldBytes, type AuditEvidence } from './records.ts';
 import { WRITER_THREAD_LIMITS } from '../store/group-commit.ts';
 import { AuditStore, type QueuedAuditRecord } from './audit-store.ts';
 import type { WriterReply, WriterRequest } from './audit-writer-thread.ts';
@@ -25,11 +26,33 @@ export { AUDIT_FILE, verifyAuditFile } from './audit-store.ts';
 export interface AuditWriterTuning {
   /** Write at the latest this long after a record is appended. */
   flushMs: number;
+  /**
+   * Write at once when the records waiting hold this many bytes of bodies and signatures (records.ts,
+   * heldBytes). Under load this, not the timer, sends the queue: records kept on the serving thread past two
+   * young-generation collections (≈ 60 ms at 3,000 messages/s) are moved to the old generation, where they
+   * wait, dead, for the next full collection — 40–60 MB of a worker's peak RSS with a 100 ms timer alone
+   * (bench/results.md, "The audit queue and the old generation").
+   */
+  sendAtBytes: number;
   /** Write at once when this many records wait; also the most records one transaction takes. */
   batchSize: number;
 }
 
-export const DEFAULT_AUDIT_TUNING: Readonly<AuditWriterTuning> = { flushMs: 100, batchSize: 500 };
+/** 256 KiB: ≈ 30 records of 2 KB messages (each with its answer and both signatures), a batch per 10 ms at 3,000/s. */
+export const DEFAULT_AUDIT_TUNING: Readonly<AuditWriterTuning> = { flushMs: 100, sendAtBytes: 256 * 1024, batchSize: 500 };
+
+/** A record made from its fields (admin calls) is small; counted at this. */
+const FIELDS_RECORD_BYTES = 512;
+
+function bytesOf(record: QueuedAuditRecord): number {
+  return 'evidence' in record ? heldBytes(record.evidence) : FIELDS_RECORD_BYTES;
+}
+
+function bytesOfAll(records: readonly QueuedAuditRecord[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += bytesOf(record);
+  return bytes;
+}
 
 export interface SqliteAuditLogOptions {
   nowMs?(): number;
@@ -55,6 +78,8 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   readonly #onWriteError: (error: Error, pending: number) => void;
   #worker: Worker | undefined;
   #queue: QueuedAuditRecord[] = [];
+  /** What the queued records hold (bytesOf), against sendAtBytes. */
+  #queuedBytes = 0;
   #inFlight: { id: number; records: QueuedAuditRecord[] } | undefined;
   #waiters: FlushWaiter[] = [];
   #appended = 0;
@@ -62,6 +87,7 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   #lastSeq: number;
   #nextId = 0;
   #timer: NodeJS.Timeout | undefined;
+  #timerDelayMs = 0;
   #failures = 0;
   #lastError: string | undefined;
   #closed = false;
@@ -89,8 +115,17 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   #enqueue(record: QueuedAuditRecord): void {
     if (this.#closed) throw new Error('the audit log is closed');
     this.#queue.push(record);
+    this.#queuedBytes += bytesOf(record);
     this.#appended += 1;
-    this.#schedule(this.#queue.length >= this.#tuning.batchSize ? 0 : this.#tuning.flushMs);
+    // Full while a batch is in flight, #settle sends the queue when the writer answers; after a failed batch
+    // the retry's backoff timer does.
+    if (!this.#full()) this.#schedule(this.#tuning.flushMs);
+    else if (this.#inFlight === undefined && this.#failures === 0) this.#schedule(0);
+  }
+
+  /** Whether the queue is to go now rather than when the timer fires. */
+  #full(): boolean {
+    return this.#queue.length >= this.#tuning.batchSize || this.#queuedBytes >= this.#tuning.sendAtBytes;
   }
 
   flush(): Promise<void> {
@@ -158,9 +193,11 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
 
   #schedule(delayMs: number): void {
     if (this.#timer !== undefined) {
-      if (delayMs > 0) return;
+      // A timer already set stays, unless this one is to send at once and that one is not.
+      if (delayMs > 0 || this.#timerDelayMs === 0) return;
       clearTimeout(this.#timer);
     }
+    this.#timerDelayMs = delayMs;
     this.#timer = setTimeout(() => this.#send(), delayMs);
     this.#timer.unref();
   }
@@ -171,6 +208,7 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
     if (this.#inFlight || this.#queue.length === 0 || this.#closed) return;
     this.#worker ??= this.#startWriter();
     const records = this.#queue.splice(0, this.#tuning.batchSize);
+    this.#queuedBytes = this.#queue.length === 0 ? 0 : this.#queuedBytes - bytesOfAll(records);
     this.#nextId += 1;
     this.#inFlight = { id: this.#nextId, records };
     this.#worker.postMessage({ type: 'append', id: this.#nextId, records } satisfies WriterRequest);
@@ -194,7 +232,7 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
       return false;
     });
     this.emit('written', { lastSeq: reply.lastSeq, records: batch.records.length });
-    if (this.#waiters.length > 0 || this.#queue.length >= this.#tuning.batchSize) this.#send();
+    if (this.#waiters.length > 0 || this.#full()) this.#send();
     else if (this.#queue.length > 0) this.#schedule(this.#tuning.flushMs);
   }
 
@@ -202,6 +240,7 @@ export class SqliteAuditLog extends EventEmitter<{ written: [{ lastSeq: number; 
   #failed(records: QueuedAuditRecord[], error: Error): void {
     this.#inFlight = undefined;
     this.#queue = records.concat(this.#queue);
+    this.#queuedBytes += bytesOfAll(records);
     this.#failures += 1;
     this.#lastError = error.message;
     this.#onWriteError(error, this.pending());

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import * as FakeTimers from '@sinonjs/fake-timers';
 import { createHash } from 'node:crypto';
 import { GENESIS_HASH, chainHash, recordText } from '../../gateway/audit/chain.ts';
 import { inboundEvidence, ownBytes } from '../../gateway/audit/records.ts';
@@ -14,6 +15,15 @@ import type { InboundOutcome } from '../../gateway/partner/listener.ts';
 describe('the audit writer: batched on a thread of its own, and one chain for several writers', function () {
   let dataDir: string;
   let file: string;
+
+  /** An inbound message's evidence whose bodies and signatures hold 2 × bodyBytes exactly. */
+  function evidenceOf(i: number, bodyBytes: number) {
+    return inboundEvidence({
+      partner: '310000', messageType: 'application.submit', code: 'OK', status: 200, header: undefined,
+      signature: 's'.repeat(bodyBytes / 4), body: Buffer.alloc(bodyBytes, i), applyNo: `A${i}`,
+      answer: { body: Buffer.alloc(bodyBytes / 2, i), signature: 'a'.repeat(bodyBytes / 4) }, durationMs: 1,
+    });
+  }
 
   beforeEach(function () {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-audit-'));
@@ -121,7 +131,7 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
   });
 
   it('writes a batch of 1 MB messages on a thread whose young generation is held small (WRITER_THREAD_LIMITS)', async function () {
-    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, batchSize: 1000 } });
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, sendAtBytes: Infinity, batchSize: 1000 } });
     try {
       const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
       const bodies = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1024 * 1024, i));
@@ -148,6 +158,79 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       assert.deepEqual(await written, [{ lastSeq: 5, records: 5 }]);
       assert.equal(log.pending(), 0);
     } finally {
+      await log.close();
+    }
+  });
+
+  it('sends the queue at once when its records hold sendAtBytes of bodies and signatures, without waiting for the timer', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, sendAtBytes: 10_000, batchSize: 1000 } });
+    try {
+      const written = once(log, 'written');
+      // Each record holds 2,000 + 1,000 body bytes and 500 + 500 signature characters: 4,000 bytes.
+      for (let i = 0; i < 3; i += 1) log.appendEvidence(evidenceOf(i, 2000));
+      assert.deepEqual(await written, [{ lastSeq: 3, records: 3 }]);
+      log.appendEvidence(evidenceOf(3, 2000));
+      assert.equal(log.pending(), 1, 'a record under the threshold waits for the timer');
+      await log.flush();
+      assert.deepEqual((await log.query({ limit: 10 })).map((r) => r.fields.applyNo), ['A3', 'A2', 'A1', 'A0']);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('counts what a sent batch held off the queue: the rest waits while it is under sendAtBytes', async function () {
+    const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000, sendAtBytes: 8_000, batchSize: 2 } });
+    try {
+      const batches: number[] = [];
+      let waiting: { count: number; resolve(): void } | undefined;
+      log.on('written', ({ records }) => {
+        if (batches.push(records) === waiting?.count) waiting.resolve();
+      });
+      const written = (count: number) => new Promise<void>((resolve) => (waiting = { count, resolve }));
+      // 5 × 4,000 bytes: two full batches, sent one after the other; the fifth record alone is under 8,000 and waits.
+      const twoBatches = written(2);
+      for (let i = 0; i < 5; i += 1) log.appendEvidence(evidenceOf(i, 2000));
+      await twoBatches;
+      assert.equal(log.pending(), 1);
+      // A sixth makes 8,000 with the fifth: both go together.
+      const third = written(3);
+      log.appendEvidence(evidenceOf(5, 2000));
+      await third;
+      assert.deepEqual(batches, [2, 2, 2]);
+      assert.equal(log.pending(), 0);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('after a failed batch, a full queue waits for the retry\'s backoff instead of sending again at once', async function () {
+    const clock = FakeTimers.install({ toFake: ['setTimeout', 'clearTimeout'] });
+    const errors: unknown[] = [];
+    let failed: () => void = () => {};
+    const log = new SqliteAuditLog(file, {
+      tuning: { flushMs: 1000, sendAtBytes: 8_000, batchSize: 500 },
+      onWriteError: (error) => { errors.push(error); failed(); },
+    });
+    const outside = new Database(file);
+    try {
+      outside.exec("CREATE TRIGGER simulated_failure BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
+      const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+      for (let i = 0; i < 2; i += 1) log.appendEvidence(evidenceOf(i, 2000));
+      await clock.tickAsync(0);
+      await firstFailure;
+      assert.equal(errors.length, 1);
+      // The retry is due in flushMs × 2; two more records make the queue full again, and it still waits.
+      for (let i = 2; i < 4; i += 1) log.appendEvidence(evidenceOf(i, 2000));
+      await clock.tickAsync(0);
+      assert.equal(clock.countTimers(), 1, 'the backoff timer is still set: nothing was sent early');
+      outside.exec('DROP TRIGGER simulated_failure');
+      const written = once(log, 'written');
+      await clock.tickAsync(2000);
+      assert.deepEqual(await written, [{ lastSeq: 4, records: 4 }]);
+      assert.equal(errors.length, 1);
+    } finally {
+      clock.uninstall();
+      outside.close();
       await log.close();
     }
   });
