@@ -39,6 +39,24 @@ export interface PrimaryHandlers {
   onFailure(message: string): void;
 }
 
+const INSPECTOR_FLAG = /^--(?:inspect|inspect-brk|inspect-wait|inspect-port|debug-port)(?:=|$)/;
+
+/**
+ * The primary's execArgv without its inspector flags (`node --inspect …`), for the preparation process: it
+ * would try to open the primary's own inspector port and print that the address is in use. Cluster workers
+ * are given ports of their own by node:cluster; a plain fork is not.
+ */
+export function withoutInspector(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < execArgv.length; index += 1) {
+    const argument = execArgv[index]!;
+    if (!INSPECTOR_FLAG.test(argument)) kept.push(argument);
+    // --inspect-port and --debug-port may take their value as the next argument.
+    else if ((argument === '--inspect-port' || argument === '--debug-port') && index + 1 < execArgv.length) index += 1;
+  }
+  return kept;
+}
+
 /**
  * Prepares the data directory in a process of its own (data-dir-child.ts) and resolves with the tokens it
  * generated once that process has ended; rejects as the preparation failed (a ConfigError as one).
@@ -47,7 +65,7 @@ async function prepareDataDirectory(settings: Settings): Promise<Tokens['generat
   // Compiled (dist/, `npm start`) the body is JavaScript; from TypeScript the child inherits tsx's loader
   // with this process's execArgv, as cluster workers do.
   const body = new URL(import.meta.url.endsWith('.js') ? './data-dir-child.js' : './data-dir-child.ts', import.meta.url);
-  const child = fork(fileURLToPath(body), { serialization: 'advanced' });
+  const child = fork(fileURLToPath(body), { serialization: 'advanced', execArgv: withoutInspector(process.execArgv) });
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? `exit code ${code}` : signal)));
   const reply = await new Promise<PreparationReply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as PreparationReply));

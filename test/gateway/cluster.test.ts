@@ -5,6 +5,7 @@ import path from 'node:path';
 import { SimulatedBackend } from '../support/backend.ts';
 import { startClusterGateway, type ClusterGateway } from '../support/cluster.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
+import { withoutInspector } from '../../gateway/cluster.ts';
 import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
 
 const STATUS = { applyNo: '3205002026112700003', handleNo: 'HZ3305022026112700003', status: 'COMPLETED', statusAt: '2026-11-28T15:00:00+08:00', remark: '办结' };
@@ -83,5 +84,17 @@ describe('XR_WORKERS: several worker processes sharing the listeners', function 
   it('stops every worker on SIGTERM', async function () {
     assert.equal(await cluster.stop(), 0);
     await assert.rejects(fetch(`${partnerUrl}/xr/v1/messages/application.status`, { method: 'POST' }));
+  });
+});
+
+describe('the preparation process\'s node flags', function () {
+  it('are the primary\'s without its inspector flags, whose port the primary holds', function () {
+    assert.deepEqual(withoutInspector([
+      '--import', 'tsx', '--inspect', '--inspect=127.0.0.1:9339', '--inspect-brk=9229', '--inspect-wait',
+      '--inspect-port', '9400', '--inspect-port=9401', '--debug-port=9402', '--inspect-publish-uid=http',
+      '--max-old-space-size=512', '--inspector-typo',
+    ]), ['--import', 'tsx', '--inspect-publish-uid=http', '--max-old-space-size=512', '--inspector-typo']);
+    assert.deepEqual(withoutInspector(['--enable-source-maps']), ['--enable-source-maps']);
+    assert.deepEqual(withoutInspector(['--inspect-port']), [], 'a trailing flag without its value');
   });
 });
