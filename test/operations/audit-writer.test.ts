@@ -25,6 +25,13 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
     });
   }
 
+  /** A failing disk, simulated from outside the audit log: every insert is refused until heal(). */
+  function failingDisk(auditFile: string) {
+    const outside = new Database(auditFile);
+    outside.exec("CREATE TRIGGER simulated_failure BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
+    return { heal: () => outside.exec('DROP TRIGGER simulated_failure'), close: () => outside.close() };
+  }
+
   beforeEach(function () {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-audit-'));
     file = path.join(dataDir, AUDIT_FILE);
@@ -211,9 +218,8 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       tuning: { flushMs: 1000, sendAtBytes: 8_000, batchSize: 500 },
       onWriteError: (error) => { errors.push(error); failed(); },
     });
-    const outside = new Database(file);
+    const disk = failingDisk(file);
     try {
-      outside.exec("CREATE TRIGGER simulated_failure BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
       const firstFailure = new Promise<void>((resolve) => (failed = resolve));
       for (let i = 0; i < 2; i += 1) log.appendEvidence(evidenceOf(i, 2000));
       await clock.tickAsync(0);
@@ -223,14 +229,14 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
       for (let i = 2; i < 4; i += 1) log.appendEvidence(evidenceOf(i, 2000));
       await clock.tickAsync(0);
       assert.equal(clock.countTimers(), 1, 'the backoff timer is still set: nothing was sent early');
-      outside.exec('DROP TRIGGER simulated_failure');
+      disk.heal();
       const written = once(log, 'written');
       await clock.tickAsync(2000);
       assert.deepEqual(await written, [{ lastSeq: 4, records: 4 }]);
       assert.equal(errors.length, 1);
     } finally {
       clock.uninstall();
-      outside.close();
+      disk.close();
       await log.close();
     }
   });
@@ -271,20 +277,18 @@ describe('the audit writer: batched on a thread of its own, and one chain for se
   it('keeps a batch that could not be written, and writes it once it can', async function () {
     const errors: unknown[] = [];
     const log = new SqliteAuditLog(file, { tuning: { flushMs: 60_000 }, onWriteError: (error) => errors.push(error) });
-    // A failing disk, simulated from outside: every insert is refused until the trigger is dropped.
-    const outside = new Database(file);
+    const disk = failingDisk(file);
     try {
-      outside.exec("CREATE TRIGGER simulated_failure BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk I/O error (simulated)'); END");
       for (let i = 0; i < 3; i += 1) log.append('inbound', { outcome: 'OK', applyNo: `A${i}` });
       await assert.rejects(log.flush(), /simulated/);
       assert.deepEqual([log.pending(), log.lastSeq(), errors.length], [3, 0, 1]);
-      outside.exec('DROP TRIGGER simulated_failure');
+      disk.heal();
       await log.flush();
       assert.deepEqual([log.pending(), log.lastSeq()], [0, 3]);
       assert.deepEqual((await log.query({ limit: 10 })).map((r) => r.fields.applyNo), ['A2', 'A1', 'A0'], 'in their order, none lost');
       assert.equal((await log.verify()).ok, true);
     } finally {
-      outside.close();
+      disk.close();
       await log.close();
     }
   });
