@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServerChild } from './child.ts';
 import type { BenchConfig } from './config.ts';
 import { loadNotes, serverNotes } from './inbound.ts';
-import { closedLoop, type OutgoingRequest } from './load.ts';
+import { closedLoop, type LoadStats, type OutgoingRequest } from './load.ts';
 import { measure } from './measure.ts';
 import { cpuSeconds } from './proc.ts';
 import { applicationSubmit, REALISTIC_BYTES } from './messages.ts';
@@ -69,6 +69,16 @@ async function deliveredBy(target: OutboundTarget, expected: number, limitS: num
     delivered = now;
   }
   return { delivered, lastProgressS };
+}
+
+/** Delivered/s over `seconds` with no new accepts, as load statistics (no latencies: nothing is sent). */
+export async function drainFor(target: OutboundTarget, seconds: number): Promise<LoadStats> {
+  const before = (await partnerStats(target)).delivered;
+  const started = performance.now();
+  await sleep(seconds * 1000);
+  const delivered = (await partnerStats(target)).delivered - before;
+  const elapsedS = (performance.now() - started) / 1000;
+  return { ok: delivered, failed: 0, statuses: {}, elapsedS, rate: delivered / elapsedS, p50Ms: 0, p99Ms: 0, maxMs: 0, exhaustedAtS: undefined };
 }
 
 export async function runOutbound(config: BenchConfig, gateway: ServerChild, target: OutboundTarget, workers: number): Promise<Row[]> {

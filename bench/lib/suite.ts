@@ -3,7 +3,7 @@
  *
  *   crypto floor → gateway up, 100 partners registered → inbound per family (closed loop)
  *   → hz-json at a steady rate (open loop) → 1 MB materials per family, alone, then alongside small
- *   messages → outbound accept and delivery → (one worker) CPU profiles
+ *   messages → outbound accept and delivery → (one worker) CPU profiles, the drain's included
  *
  * BENCH_ONLY runs some of these groups (config.ts, SCENARIO_GROUPS); the gateway is started only when a
  * group needs it.
@@ -20,7 +20,7 @@ import { loadNotes, partnerRequest, saturate, serverNotes, steady, type Observer
 import { closedLoop, openLoop, type LoadStats } from './load.ts';
 import { measure, type Measured } from './measure.ts';
 import { FAMILIES, partnerMessage, type Family } from './messages.ts';
-import { localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
+import { drainFor, localSubmission, runOutbound, type OutboundTarget } from './outbound.ts';
 import { makePartners, registerPartners, type BenchPartner } from './partners.ts';
 import { RequestPool, signRequests, type Sender } from './pool.ts';
 import { currentRssBytes, residentOnceBytes, settled } from './proc.ts';
@@ -362,6 +362,14 @@ class Suite {
       `Outbound: local POSTs (closed loop c=${this.config.connections}, ${seconds} s) while the dispatcher delivers to the simulated partner, one worker.`,
       () => closedLoop({ url: target.localUrl, connections: this.config.connections, durationS: seconds, next: () => submission }));
   }
+
+  /** The backlog the accept profile left, worked off with no new accepts: the drain row's own profile. */
+  async profileDrain(gateway: ServerChild, target: OutboundTarget): Promise<void> {
+    const seconds = this.profileSeconds;
+    await this.profiled(gateway, 'outbound-drain',
+      `Outbound: the backlog left by the profile above delivered to the simulated partner with no new accepts (${seconds} s), one worker; "answered" here means delivered.`,
+      () => drainFor(target, seconds));
+  }
 }
 
 async function adminIdentity(adminUrl: string): Promise<string> {
@@ -461,6 +469,7 @@ export async function runSuite(config: BenchConfig, fixtures: Fixtures, workers:
       if (profiling) {
         log(`[${workers} worker(s)] CPU profile, outbound`);
         await suite.profileOutbound(gateway, target);
+        await suite.profileDrain(gateway, target);
       }
     }
     for (const row of suite.rows.slice(firstGatewayRow)) row.notes.push(...backendNote);
