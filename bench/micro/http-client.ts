@@ -1,8 +1,9 @@
 /**
  * Micro-benchmark of the HTTP client alone (not part of npm test): `npx tsx bench/micro/http-client.ts`.
- * got (configured as the gateway used it for partners: keep-alive agents, no retries, no redirects, Buffer
- * bodies) and the gateway's own client (gateway/http/client.ts, node:http with a keep-alive Agent) POST the
- * same 2 KB body to the same loopback server, 20 requests in flight, in alternating rounds. The server runs
+ * got (configured as the gateway once used it for partners: keep-alive agents, no retries, no redirects,
+ * Buffer bodies), node:http with a keep-alive Agent (the gateway's client before undici, reduced to a POST
+ * that reads its answer) and the gateway's own client (gateway/http/client.ts, undici) POST the same 2 KB
+ * body to the same loopback server, 20 requests in flight, in alternating rounds. The server runs
  * in a child process, so this process's CPU time is the client's: printed as µs per request, beside req/s.
  *
  * Options: HTTP_MICRO_SECONDS (per round, default 4), HTTP_MICRO_CONCURRENCY (20), HTTP_MICRO_ROUNDS (3).
@@ -47,10 +48,22 @@ if (process.argv[2] === 'server') {
     responseType: 'buffer',
     agent: { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) },
   });
-  const viaNode = new HttpClient();
+  const gateway = new HttpClient();
+  const keepAlive = new http.Agent({ keepAlive: true });
+  const viaNode = () => new Promise<number>((resolve, reject) => {
+    const outgoing = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent: keepAlive }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => resolve(Buffer.concat(chunks).length));
+      incoming.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
   const clients: Record<string, () => Promise<number>> = {
     got: async () => (await viaGot.post(url, { body, headers, timeout: { request: 10_000 } })).body.length,
-    'node:http (gateway/http/client.ts)': async () => (await viaNode.request({ method: 'POST', url, body, headers, timeoutMs: 10_000 })).body.length,
+    'node:http, keep-alive Agent': viaNode,
+    'undici (gateway/http/client.ts)': async () => (await gateway.request({ method: 'POST', url, body, headers, timeoutMs: 10_000 })).body.length,
   };
 
   /** `concurrency` loops, each sending one request after the other until the time is up. */
@@ -78,6 +91,7 @@ if (process.argv[2] === 'server') {
       process.stdout.write(`round ${round}  ${name.padEnd(36)} ${Math.round(perS).toLocaleString('en-US').padStart(7)} req/s  ${cpuUsPerRequest.toFixed(0).padStart(5)} µs client CPU per request\n`);
     }
   }
-  viaNode.close();
+  gateway.close();
+  keepAlive.destroy();
   child.kill();
 }

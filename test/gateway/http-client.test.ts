@@ -59,7 +59,7 @@ class TestServer {
   }
 }
 
-describe('the gateway\'s HTTP client (node:http, keep-alive)', function () {
+describe('the gateway\'s HTTP client (undici, keep-alive)', function () {
   let server: TestServer;
   let client: HttpClient;
 
@@ -108,8 +108,14 @@ describe('the gateway\'s HTTP client (node:http, keep-alive)', function () {
 
   it('keeps the connection alive for the next request', async function () {
     server.handler = (_request, _body, response) => response.end('ok');
-    for (let i = 0; i < 3; i += 1) await client.request({ method: 'POST', url: server.url(), body: '{}', timeoutMs: 5_000 });
-    assert.equal(server.connections, 1);
+    // undici lets a connection rest one turn of the event loop after an answer before reusing it (a server that
+    // said keep-alive may still close): a request sent at once opens a second connection, and no more.
+    for (let i = 0; i < 10; i += 1) await client.request({ method: 'POST', url: server.url(), body: '{}', timeoutMs: 5_000 });
+    assert.ok(server.connections <= 2, `${server.connections} connections for 10 requests one after the other`);
+    const before = server.connections;
+    await new Promise((resolve) => setImmediate(resolve));
+    await client.request({ method: 'POST', url: server.url(), body: '{}', timeoutMs: 5_000 });
+    assert.equal(server.connections, before, 'a connection that has rested is reused');
   });
 
   it('ends a request without a complete answer within timeoutMs with ETIMEDOUT, and closes its connection', async function () {
@@ -129,9 +135,16 @@ describe('the gateway\'s HTTP client (node:http, keep-alive)', function () {
 
   it('ends a request whose AbortSignal fires with ERR_ABORTED, and closes its connection', async function () {
     const controller = new AbortController();
-    server.handler = () => controller.abort();
+    let carried: Socket | undefined;
+    server.handler = (request) => {
+      carried = request.socket;
+      controller.abort();
+    };
     await assert.rejects(client.request({ method: 'POST', url: server.url(), body: '{}', timeoutMs: 5_000, signal: controller.signal }), { code: 'ERR_ABORTED' });
-    await server.allClosed();
+    // The connection that carried it. (undici 7 then opens one idle connection that its keep-alive timeout
+    // closes after 4 s: nodejs/undici#5845. Nothing is sent on it.)
+    if (!carried!.destroyed) await once(carried!, 'close');
+    assert.equal(server.received.length, 1);
   });
 
   it('sends nothing when the signal has already fired', async function () {

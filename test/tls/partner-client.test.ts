@@ -103,6 +103,15 @@ describe('TLS to partners: a partner\'s server certificate must chain to the CA 
     });
   }
 
+  it('never reuses a connection verified under another region\'s anchors', async function () {
+    const partner = await partnerServer(tlsCertificateFrom(suzhou.ca));
+    assert.equal((await call(partner.url, '320500')).statusCode, 503);
+    // The same origin, kept alive — but for a region whose anchors did not issue its certificate.
+    await assert.rejects(call(partner.url, '310117'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    assert.equal(partner.received.length, 1);
+    assert.equal((await call(partner.url, '320500')).statusCode, 503);
+  });
+
   it('presents Huzhou\'s TLS certificate to a partner that requires mutual TLS', async function () {
     const partner = await partnerServer(tlsCertificateFrom(suzhou.ca), huzhouTlsCa.pem);
     await assert.rejects(call(partner.url, '320500'));
