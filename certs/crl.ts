@@ -5,9 +5,10 @@
  * the trust store keeps only the revoked serial numbers.
  */
 import { Buffer } from 'node:buffer';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { XrError } from '../gateway/protocol/errors.ts';
 import { normaliseSerial, type CertificateFacts } from './certificate-facts.ts';
+import { x509Library } from './lazy-libraries.ts';
 
 export interface VerifiedCrl {
   /** kid of the anchor whose key signed the CRL. */
@@ -30,25 +31,27 @@ function refused(detail: string): XrError {
 }
 
 /** DER, or PEM (`-----BEGIN X509 CRL-----`, RFC 7468 §5). */
-export function readCrl(bytes: Uint8Array): x509.X509Crl {
+export function readCrl(bytes: Uint8Array): X509.X509Crl {
+  const { X509Crl } = x509Library();
   const text = Buffer.from(bytes).toString('latin1').trim();
   const looksPem = text.startsWith('-----BEGIN');
   if (looksPem && !PEM_CRL.test(text)) throw refused('the PEM text is not one X509 CRL block');
   try {
-    return looksPem ? new x509.X509Crl(text) : new x509.X509Crl(new Uint8Array(bytes));
+    return looksPem ? new X509Crl(text) : new X509Crl(new Uint8Array(bytes));
   } catch {
     throw refused('the body is not an X.509 CRL (DER or PEM)');
   }
 }
 
-function sameName(a: x509.Name, b: x509.Name): boolean {
+function sameName(a: X509.Name, b: X509.Name): boolean {
   return Buffer.from(a.toArrayBuffer()).equals(Buffer.from(b.toArrayBuffer()));
 }
 
 /** RFC 5280 §4.2.1.3: a CRL issuer is a CA and, when the certificate restricts key usage, may sign CRLs. */
-function maySignCrls(anchor: x509.X509Certificate, facts: CertificateFacts): boolean {
-  const usage = anchor.getExtension(x509.KeyUsagesExtension);
-  return facts.isCa && (usage === null || (usage.usages & x509.KeyUsageFlags.cRLSign) !== 0);
+function maySignCrls(anchor: X509.X509Certificate, facts: CertificateFacts): boolean {
+  const { KeyUsagesExtension, KeyUsageFlags } = x509Library();
+  const usage = anchor.getExtension(KeyUsagesExtension);
+  return facts.isCa && (usage === null || (usage.usages & KeyUsageFlags.cRLSign) !== 0);
 }
 
 /**
@@ -58,8 +61,9 @@ function maySignCrls(anchor: x509.X509Certificate, facts: CertificateFacts): boo
  */
 export async function verifyCrl(bytes: Uint8Array, anchors: readonly CertificateFacts[], region: string, now: Date): Promise<VerifiedCrl> {
   const crl = readCrl(bytes);
+  const { X509Certificate } = x509Library();
   const candidates = anchors
-    .map((facts) => ({ facts, cert: new x509.X509Certificate(facts.cert.raw) }))
+    .map((facts) => ({ facts, cert: new X509Certificate(facts.cert.raw) }))
     .filter(({ cert }) => sameName(cert.subjectName, crl.issuerName));
   if (candidates.length === 0) throw refused(`the CRL's issuer (${crl.issuer}) is not a trust anchor registered for region ${region}`);
   const eligible = candidates.filter(({ cert, facts }) => maySignCrls(cert, facts));

@@ -5,18 +5,19 @@
  */
 import { Buffer } from 'node:buffer';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import { XrError } from '../gateway/protocol/errors.ts';
 import { pkcs8Of, spkiOf, webCryptoSigning, type KeyPair } from './issue.ts';
+import { x509Library } from './lazy-libraries.ts';
 
 /**
  * Checks an RFC 4514-style subject as operators type it ('CN=XR gateway 330500,O=Huzhou,C=CN') and returns
  * it normalised. It must name a CN: CAs issue to a common name.
  */
 export function readSubject(subject: string): string {
-  let name: x509.Name;
+  let name: X509.Name;
   try {
-    name = new x509.Name(subject);
+    name = new (x509Library().Name)(subject);
   } catch {
     throw new XrError('XR_BAD_REQUEST', 'subject: not a distinguished name (write it as CN=...,O=...,C=CN)');
   }
@@ -33,6 +34,7 @@ export function readSubject(subject: string): string {
  * digitalSignature key usage that XR/1 signers need (PROTOCOL §2).
  */
 export async function createCertificateRequest(keys: KeyPair, subject: string): Promise<string> {
+  const x509 = x509Library();
   const webcrypto = globalThis.crypto;
   const signing = webCryptoSigning(keys.privateKey);
   const request = await x509.Pkcs10CertificateRequestGenerator.create({
@@ -49,6 +51,6 @@ export async function createCertificateRequest(keys: KeyPair, subject: string): 
 
 /** The public key a CSR asks a certificate for. */
 export function publicKeyOfRequest(csrPem: string): KeyObject {
-  const request = new x509.Pkcs10CertificateRequest(csrPem);
+  const request = new (x509Library().Pkcs10CertificateRequest)(csrPem);
   return createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: 'der', type: 'spki' });
 }

@@ -5,9 +5,10 @@
  */
 import { Buffer } from 'node:buffer';
 import { generateKeyPair as generateNodeKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { SignatureAlgorithm } from '../gateway/protocol/messages.ts';
 import { algorithmForKey } from './algorithms.ts';
+import { x509Library } from './lazy-libraries.ts';
 
 export interface KeyPair {
   publicKey: KeyObject;
@@ -55,12 +56,19 @@ export interface IssuedCertificate {
 const EARLY_START_MS = 5 * 60 * 1000;
 const YEAR_MS = 365 * 24 * 60 * 60 * 1000;
 
-const KEY_USAGE_FLAGS: Record<Exclude<KeyUsageProfile, 'none'>, x509.KeyUsageFlags> = {
-  signing: x509.KeyUsageFlags.digitalSignature,
-  ca: x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-  encipherOnly: x509.KeyUsageFlags.keyAgreement | x509.KeyUsageFlags.encipherOnly,
-  tls: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-};
+function keyUsageFlags(profile: Exclude<KeyUsageProfile, 'none'>): X509.KeyUsageFlags {
+  const { KeyUsageFlags } = x509Library();
+  switch (profile) {
+    case 'signing':
+      return KeyUsageFlags.digitalSignature;
+    case 'ca':
+      return KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign;
+    case 'encipherOnly':
+      return KeyUsageFlags.keyAgreement | KeyUsageFlags.encipherOnly;
+    case 'tls':
+      return KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment;
+  }
+}
 
 /** A fresh key pair for `alg`: P-256 for ES256, RSA 2048 for RS256/PS256, Ed25519 for EdDSA. */
 export function generateKeyPair(alg: SignatureAlgorithm): Promise<KeyPair> {
@@ -80,6 +88,7 @@ export function generateKeyPair(alg: SignatureAlgorithm): Promise<KeyPair> {
 }
 
 export async function issueCertificate(request: CertificateRequest): Promise<IssuedCertificate> {
+  const x509 = x509Library();
   const webcrypto = globalThis.crypto;
   const signingKey = request.issuer?.privateKey ?? request.privateKey;
   if (signingKey === undefined) throw new Error('issueCertificate needs an issuer or the subject private key');
@@ -93,11 +102,11 @@ export async function issueCertificate(request: CertificateRequest): Promise<Iss
   const notAfter = request.notAfter ?? new Date(notBefore.getTime() + (request.isCa ? 10 : 2) * YEAR_MS);
   const keyUsage = request.keyUsage ?? (request.isCa ? 'ca' : 'signing');
 
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(request.isCa, undefined, true),
     await x509.SubjectKeyIdentifierExtension.create(subjectSpki, false, webcrypto),
   ];
-  if (keyUsage !== 'none') extensions.push(new x509.KeyUsagesExtension(KEY_USAGE_FLAGS[keyUsage], true));
+  if (keyUsage !== 'none') extensions.push(new x509.KeyUsagesExtension(keyUsageFlags(keyUsage), true));
   if (keyUsage === 'tls') extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]));
   const { dns = [], ip = [] } = request.subjectAltNames ?? {};
   if (dns.length + ip.length > 0) {

@@ -6,8 +6,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type * as Forge from 'node-forge';
 import { XrError } from '../gateway/protocol/errors.ts';
+import { forgeLibrary } from './lazy-libraries.ts';
 
 export interface Pkcs12Contents {
   privateKey: KeyObject;
@@ -16,10 +17,10 @@ export interface Pkcs12Contents {
 }
 
 interface DecodedBag {
-  key?: forge.pki.PrivateKey | null;
-  cert?: forge.pki.Certificate | null;
+  key?: Forge.pki.PrivateKey | null;
+  cert?: Forge.pki.Certificate | null;
   /** Set by forge when it could not interpret the key or certificate (EC, Ed25519). */
-  asn1?: forge.asn1.Asn1;
+  asn1?: Forge.asn1.Asn1;
 }
 
 const MAX_BUNDLE_BYTES = 256 * 1024;
@@ -28,22 +29,22 @@ function refused(detail: string): XrError {
   return new XrError('XR_BAD_REQUEST', detail);
 }
 
-function derOf(asn1: forge.asn1.Asn1): Buffer {
-  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+function derOf(asn1: Forge.asn1.Asn1): Buffer {
+  return Buffer.from(forgeLibrary().asn1.toDer(asn1).getBytes(), 'binary');
 }
 
-function bagsOf(p12: forge.pkcs12.Pkcs12Pfx, bagType: string): DecodedBag[] {
+function bagsOf(p12: Forge.pkcs12.Pkcs12Pfx, bagType: string): DecodedBag[] {
   return (p12.getBags({ bagType })[bagType] ?? []) as DecodedBag[];
 }
 
 function keyOf(bag: DecodedBag): KeyObject {
-  if (bag.key) return createPrivateKey(forge.pki.privateKeyToPem(bag.key));
+  if (bag.key) return createPrivateKey(forgeLibrary().pki.privateKeyToPem(bag.key));
   if (bag.asn1) return createPrivateKey({ key: derOf(bag.asn1), format: 'der', type: 'pkcs8' });
   throw refused('the PKCS#12 bundle holds a key bag without a key');
 }
 
 function certificateOf(bag: DecodedBag): X509Certificate {
-  if (bag.cert) return new X509Certificate(derOf(forge.pki.certificateToAsn1(bag.cert)));
+  if (bag.cert) return new X509Certificate(derOf(forgeLibrary().pki.certificateToAsn1(bag.cert)));
   if (bag.asn1) return new X509Certificate(derOf(bag.asn1));
   throw refused('the PKCS#12 bundle holds a certificate bag without a certificate');
 }
@@ -64,7 +65,8 @@ function orderChain(privateKey: KeyObject, certificates: X509Certificate[]): X50
 /** Refuses, naming the problem and never the content: damaged bundle, wrong passphrase, not exactly one key. */
 export function readPkcs12(der: Uint8Array, passphrase: string): Pkcs12Contents {
   if (der.length === 0 || der.length > MAX_BUNDLE_BYTES) throw refused(`a PKCS#12 bundle is 1 byte to ${MAX_BUNDLE_BYTES / 1024} KiB`);
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = forgeLibrary();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(Buffer.from(der).toString('binary'))), false, passphrase);
   } catch (error) {
