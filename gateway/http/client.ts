@@ -19,7 +19,16 @@
  * exact bytes (RFC 7797 §3).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { Pool, type Dispatcher } from 'undici';
+import { createRequire } from 'node:module';
+import type { Dispatcher, Pool as UndiciPool } from 'undici';
+
+/**
+ * undici's Pool on its own. The package's index loads the whole library (fetch, WebSocket, caches, mocks):
+ * ≈ 9.5 MB of resident memory in every gateway process, against ≈ 1 MB for the pool and what it uses
+ * (bench/results.md, "Memory at start"). undici 7 declares no `exports`, so the module is reachable; its
+ * version is pinned in package.json, and test/gateway/http-client.test.ts exercises it.
+ */
+const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
 
 /** TLS settings of one https request (node:tls names): whom to trust, and the client certificate to present. */
 export interface TlsClientOptions {
@@ -74,7 +83,7 @@ const POOLS_PER_ORIGIN = 4;
 
 interface OriginPool {
   tls: TlsClientOptions | undefined;
-  pool: Pool;
+  pool: UndiciPool;
 }
 
 /** The same TLS setting: the trust store hands out the same PEM strings each time, so this is cheap. */
@@ -103,7 +112,7 @@ export class HttpClient {
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   }
 
-  #poolFor(url: URL, tls: TlsClientOptions | undefined): Pool {
+  #poolFor(url: URL, tls: TlsClientOptions | undefined): UndiciPool {
     const setting = url.protocol === 'https:' ? tls : undefined;
     const pools = this.#pools.get(url.origin) ?? [];
     const found = pools.find((entry) => sameTls(entry.tls, setting));
