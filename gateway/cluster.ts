@@ -58,6 +58,17 @@ export function withoutInspector(execArgv: readonly string[]): string[] {
 }
 
 /**
+ * NODE_OPTIONS without its inspector flags, for the same reason (`NODE_OPTIONS=--inspect npm start`);
+ * undefined when nothing is left. Node separates the options by spaces and lets a double-quoted value hold
+ * spaces: both kept as written.
+ */
+export function nodeOptionsWithoutInspector(nodeOptions: string | undefined): string | undefined {
+  if (nodeOptions === undefined) return undefined;
+  const kept = withoutInspector(nodeOptions.match(/(?:[^\s"]+|"(?:\\.|[^"\\])*")+/g) ?? []);
+  return kept.length === 0 ? undefined : kept.join(' ');
+}
+
+/**
  * Prepares the data directory in a process of its own (data-dir-child.ts) and resolves with the tokens it
  * generated once that process has ended; rejects as the preparation failed (a ConfigError as one).
  */
@@ -65,7 +76,13 @@ async function prepareDataDirectory(settings: Settings): Promise<Tokens['generat
   // Compiled (dist/, `npm start`) the body is JavaScript; from TypeScript the child inherits tsx's loader
   // with this process's execArgv, as cluster workers do.
   const body = new URL(import.meta.url.endsWith('.js') ? './data-dir-child.js' : './data-dir-child.ts', import.meta.url);
-  const child = fork(fileURLToPath(body), { serialization: 'advanced', execArgv: withoutInspector(process.execArgv) });
+  const { NODE_OPTIONS: nodeOptions, ...env } = process.env;
+  const childOptions = nodeOptionsWithoutInspector(nodeOptions);
+  const child = fork(fileURLToPath(body), {
+    serialization: 'advanced',
+    execArgv: withoutInspector(process.execArgv),
+    env: childOptions === undefined ? env : { ...env, NODE_OPTIONS: childOptions },
+  });
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(signal === null ? `exit code ${code}` : signal)));
   const reply = await new Promise<PreparationReply>((resolve, reject) => {
     child.once('message', (message) => resolve(message as PreparationReply));

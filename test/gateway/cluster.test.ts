@@ -5,7 +5,7 @@ import path from 'node:path';
 import { SimulatedBackend } from '../support/backend.ts';
 import { startClusterGateway, type ClusterGateway } from '../support/cluster.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
-import { withoutInspector } from '../../gateway/cluster.ts';
+import { nodeOptionsWithoutInspector, withoutInspector } from '../../gateway/cluster.ts';
 import { postSigned, requestHeader, signRaw } from '../support/partner-client.ts';
 
 const STATUS = { applyNo: '3205002026112700003', handleNo: 'HZ3305022026112700003', status: 'COMPLETED', statusAt: '2026-11-28T15:00:00+08:00', remark: '办结' };
@@ -96,5 +96,15 @@ describe('the preparation process\'s node flags', function () {
     ]), ['--import', 'tsx', '--inspect-publish-uid=http', '--max-old-space-size=512', '--inspector-typo']);
     assert.deepEqual(withoutInspector(['--enable-source-maps']), ['--enable-source-maps']);
     assert.deepEqual(withoutInspector(['--inspect-port']), [], 'a trailing flag without its value');
+  });
+
+  it('are given NODE_OPTIONS without the inspector flags too, quoted values kept', function () {
+    assert.equal(nodeOptionsWithoutInspector(undefined), undefined);
+    assert.equal(nodeOptionsWithoutInspector('--inspect'), undefined, 'nothing left: no NODE_OPTIONS at all');
+    assert.equal(nodeOptionsWithoutInspector('  --inspect=127.0.0.1:9339   --max-old-space-size=512 '), '--max-old-space-size=512');
+    assert.equal(
+      nodeOptionsWithoutInspector('--require "/opt/my hooks/trace.js" --inspect-port 9400 --title="xr gateway"'),
+      '--require "/opt/my hooks/trace.js" --title="xr gateway"',
+    );
   });
 });
