@@ -104,6 +104,16 @@ function withSocketCode(error: unknown): unknown {
   return error;
 }
 
+/**
+ * A URL's user and password as Basic credentials, as node:http sends them (XR_LOCAL_BACKEND_URL may carry
+ * them; a partner's endpoint may not, PROTOCOL §7). undici would drop them: the origin has no user part.
+ */
+function withUrlCredentials(url: URL, headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (url.username === '' && url.password === '') return headers;
+  const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { authorization: `Basic ${Buffer.from(credentials, 'utf8').toString('base64')}`, ...headers };
+}
+
 export class HttpClient {
   readonly #pools = new Map<string, OriginPool[]>();
   readonly #maxResponseBytes: number;
@@ -192,7 +202,7 @@ export class HttpClient {
         origin: url.origin,
         method: request.method,
         path: `${url.pathname}${url.search}`,
-        headers: request.headers ?? null,
+        headers: withUrlCredentials(url, request.headers) ?? null,
         body: request.body ?? null,
       }, handler);
     });

@@ -94,6 +94,17 @@ describe('the gateway\'s HTTP client (undici, keep-alive)', function () {
     assert.equal(received!.body.toString('utf8'), '{"applyNo":"1"}');
   });
 
+  it('sends a URL\'s user and password as Basic credentials, as node:http did', async function () {
+    const url = server.url('/backend/messages');
+    url.username = 'xr%20gateway';
+    url.password = 'p%40ss';
+    await client.request({ method: 'POST', url, body: '{}', timeoutMs: 5_000 });
+    assert.equal(server.received[0]!.headers.authorization, `Basic ${Buffer.from('xr gateway:p@ss').toString('base64')}`);
+    assert.equal(server.received[0]!.url, '/backend/messages');
+    await client.request({ method: 'POST', url: server.url(), body: '{}', timeoutMs: 5_000 });
+    assert.equal(server.received[1]!.headers.authorization, undefined, 'none without them');
+  });
+
   it('returns any status as an answer: a 503 is not thrown, a redirect is not followed', async function () {
     server.handler = (request, _body, response) => {
       if (request.url === '/moved') response.writeHead(302, { location: '/elsewhere', 'content-length': 0 }).end();
