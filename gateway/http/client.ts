@@ -128,9 +128,11 @@ export class HttpClient {
     const found = pools.find((entry) => sameTls(entry.tls, setting));
     if (found) return found.pool;
     const pool = new Pool(url.origin, {
-      // The request's own timer ends it (timeoutMs, from start to last byte); undici's are per phase.
+      // The request's own timer ends it (timeoutMs, from start to last byte); undici's are per phase, its
+      // connect timeout (10 s) included.
       headersTimeout: 0,
       bodyTimeout: 0,
+      connectTimeout: 0,
       ...(setting === undefined ? {} : { connect: { ...setting, ca: setting.ca === undefined ? undefined : [...setting.ca] } }),
     });
     pools.push({ tls: setting, pool });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
@@ -117,6 +118,32 @@ describe('TLS to partners: a partner\'s server certificate must chain to the CA 
     await assert.rejects(call(partner.url, '320500'));
     assert.equal((await call(partner.url, '320500', huzhouClient)).statusCode, 503);
     assert.equal(partner.received.at(-1)?.clientCertificate, 'xr.huzhou.example');
+  });
+
+  it('never sends a request that ended while its connection was still being made', async function () {
+    // The TCP connection is accepted and held; the TLS handshake starts only after the request timed out.
+    const certificate = await tlsCertificateFrom(suzhou.ca);
+    const received: string[] = [];
+    const tlsServer = https.createServer({ cert: certificate.certPem, key: certificate.keyPem }, (req, res) => {
+      received.push(req.url ?? '');
+      res.end();
+    });
+    const held: Socket[] = [];
+    const gate = net.createServer((socket) => held.push(socket)).listen(0, '127.0.0.1');
+    await once(gate, 'listening');
+    try {
+      const url = new URL(`https://127.0.0.1:${(gate.address() as AddressInfo).port}/xr/v1/messages/application.submit`);
+      await assert.rejects(http.request({ method: 'POST', url, body: '{}', timeoutMs: 50, tls: partnerTlsOptions(trust, '320500') }), { code: 'ETIMEDOUT' });
+      assert.equal(held.length, 1);
+      const socket = held[0]!;
+      const closed = once(socket, 'close');
+      tlsServer.emit('connection', socket);
+      await closed;
+      assert.deepEqual(received, [], 'the timed-out request was not sent once the connection was made');
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => gate.close(resolve));
+    }
   });
 
   describe('in delivery (PROTOCOL §6)', function () {
