@@ -1,9 +1,9 @@
 /**
  * @peculiar/x509 and node-forge, loaded on first use. They serve admin and key-lifecycle work only (CSRs,
  * CRLs, PKCS #12 bundles, certificates for the development PKI and the tests), never a message, yet
- * imported at start they held ≈ 19 MB of resident memory in every gateway process (bench/results.md, "The
- * certificate libraries loaded on first use"). Both are CommonJS, so they load synchronously: the functions
- * that use them keep their signatures.
+ * imported at start they held ≈ 9.5 MB of resident memory in every gateway process (bench/results.md,
+ * "Memory at start"). Both are CommonJS, so they load synchronously: the functions that use them keep their
+ * signatures.
  */
 import { createRequire } from 'node:module';
 import type * as X509 from '@peculiar/x509';
