@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import { RegionTable } from '../adapters/regions/index.ts';
-import { ConfigError, loadSettings, type Settings } from '../config/settings.ts';
+import { ConfigError, loadSettings, settingWarnings, type Settings } from '../config/settings.ts';
 import { runPrimary, runWorker } from './cluster.ts';
 
 function fail(message: string): never {
@@ -48,6 +48,9 @@ try {
   if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
   throw error;
 }
+
+// Once, by the process that reads the environment first (the primary, or the only process).
+if (!cluster.isWorker) for (const warning of settingWarnings(settings)) process.stderr.write(`xr-gateway: warning: ${warning}\n`);
 
 const listening = (s: Settings) => `partner :${s.partnerPort}, local :${s.localPort}, admin :${s.adminPort} on ${s.host}`;
 

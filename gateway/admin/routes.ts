@@ -19,7 +19,7 @@ import type { Directory } from '../directory.ts';
 import { XrError } from '../protocol/errors.ts';
 import { isMessageType, type Direction } from '../protocol/messages.ts';
 import { problemResponder } from '../http/problem.ts';
-import { presentedRole, requireRole, type TokenTable } from '../http/auth.ts';
+import { presentedRoles, requireRole, type TokenTable } from '../http/auth.ts';
 import { readJsonObject, readText } from '../http/json-body.ts';
 import type { Store, TrustAnchorRecord } from '../store/store.ts';
 import { publishedIdentity } from '../keys/published-identity.ts';
@@ -277,7 +277,7 @@ export function adminListener(deps: AdminDeps): Koa {
   // A call without a valid token is refused as such (401, PROTOCOL §7) before anything else is said about it
   // — a method the path does not take included; the roles are checked by each route.
   app.use(async function tokenFirst(ctx, next) {
-    if (!PUBLIC_PATHS.has(ctx.path.replace(/(?<=.)\/+$/, ''))) presentedRole(deps.tokens, ctx);
+    if (!PUBLIC_PATHS.has(ctx.path.replace(/(?<=.)\/+$/, ''))) presentedRoles(deps.tokens, ctx);
     await next();
   });
   app.use(router.routes());

@@ -31,10 +31,10 @@ const FINGERPRINT_HEX = 16;
 function who(ctx: Context, tokens: TokenTable): JsonValue {
   const token = bearerToken(ctx);
   if (token === undefined) return { role: null, token: 'missing' };
-  const role = tokens.roleOf(token);
+  const roles = tokens.rolesOf(token);
   // A wrong token may be a mistyped real one: nothing of it is kept.
-  if (role === undefined) return { role: null, token: 'unknown' };
-  return { role, token: sha256Hex(token).slice(0, FINGERPRINT_HEX) };
+  if (roles.length === 0) return { role: null, token: 'unknown' };
+  return { role: roles.length === 1 ? roles[0]! : [...roles], token: sha256Hex(token).slice(0, FINGERPRINT_HEX) };
 }
 
 /** The PROTOCOL §5 code of a problem answer (problem.ts sets the body to the problem's JSON text). */

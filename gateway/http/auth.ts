@@ -9,8 +9,11 @@ import { XrError } from '../protocol/errors.ts';
 export type Role = 'operator' | 'auditor' | 'local';
 
 export interface TokenTable {
-  /** The role a presented token grants, or undefined for an unknown token. */
-  roleOf(token: string): Role | undefined;
+  /**
+   * The roles a presented token grants, in the table's order; empty for an unknown token. Usually one: a
+   * token configured for two roles (XR_ADMIN_TOKEN = XR_LOCAL_TOKEN, warned about at start) grants both.
+   */
+  rolesOf(token: string): readonly Role[];
 }
 
 export function tokenDigest(token: string): Buffer {
@@ -19,13 +22,13 @@ export function tokenDigest(token: string): Buffer {
 
 /** @param entries the SHA-256 digest of each token (tokens themselves are never kept) with its role. */
 export function tokenTable(entries: ReadonlyArray<readonly [digest: Buffer, role: Role]>): TokenTable {
-  const digests = entries;
   return {
-    roleOf(token) {
+    rolesOf(token) {
       const presented = tokenDigest(token);
-      let found: Role | undefined;
-      for (const [known, role] of digests) if (timingSafeEqual(known, presented)) found = role;
-      return found;
+      // Every entry is compared, matched or not: the time taken says nothing about which one matched.
+      const roles: Role[] = [];
+      for (const [known, role] of entries) if (timingSafeEqual(known, presented) && !roles.includes(role)) roles.push(role);
+      return roles;
     },
   };
 }
@@ -41,19 +44,20 @@ export function unauthenticated(): XrError {
   return new XrError('XR_UNAUTHENTICATED', 'a valid bearer token is required', { headers: { 'www-authenticate': 'Bearer realm="xr"' } });
 }
 
-/** The role the call's bearer token grants; 401 when it has none or an unknown one. */
-export function presentedRole(tokens: TokenTable, ctx: Context): Role {
+/** The roles the call's bearer token grants; 401 when it has none or an unknown one. */
+export function presentedRoles(tokens: TokenTable, ctx: Context): readonly Role[] {
   const token = bearerToken(ctx);
-  const role = token === undefined ? undefined : tokens.roleOf(token);
-  if (role === undefined) throw unauthenticated();
-  return role;
+  const roles = token === undefined ? [] : tokens.rolesOf(token);
+  if (roles.length === 0) throw unauthenticated();
+  return roles;
 }
 
 /** Refuses the call unless its token grants one of `allowed`; the granted role is ctx.state.role. */
 export function requireRole(tokens: TokenTable, allowed: readonly Role[]) {
   return async function authorise(ctx: Context, next: Next): Promise<void> {
-    const role = presentedRole(tokens, ctx);
-    if (!allowed.includes(role)) throw new XrError('XR_FORBIDDEN', `the ${role} role may not ${ctx.method} ${ctx.path}`);
+    const roles = presentedRoles(tokens, ctx);
+    const role = roles.find((presented) => allowed.includes(presented));
+    if (role === undefined) throw new XrError('XR_FORBIDDEN', `the ${roles.join(' and ')} role may not ${ctx.method} ${ctx.path}`);
     ctx.state.role = role;
     await next();
   };

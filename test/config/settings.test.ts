@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { RegionTable } from '../../adapters/regions/index.ts';
-import { ConfigError, loadSettings } from '../../config/settings.ts';
+import { ConfigError, loadSettings, settingWarnings } from '../../config/settings.ts';
 
 const regions = RegionTable.default();
 const known = (code: string) => regions.has(code);
@@ -67,8 +67,6 @@ describe('configuration (PROTOCOL §1)', function () {
     [{ XR_ALGORITHMS: 'ES256,HS256' }, 'XR_ALGORITHMS', /HS256 is not one of/],
     [{ XR_ALGORITHMS: 'none' }, 'XR_ALGORITHMS', /none is not one of/],
     [{ XR_SIGNING_KEY_FILE: '/nonexistent/key.pem' }, 'XR_SIGNING_KEY_FILE', /cannot read/],
-    [{ XR_ADMIN_TOKEN: 'short' }, 'XR_ADMIN_TOKEN', /at least 16/],
-    [{ XR_ADMIN_TOKEN: 'x'.repeat(16), XR_LOCAL_TOKEN: 'x'.repeat(16) }, 'XR_ADMIN_TOKEN', /must differ/],
     [{ XR_LOG_LEVEL: 'loud' }, 'XR_LOG_LEVEL', /not one of/],
   ] as const) {
     it(`refuses ${JSON.stringify(env)}, naming ${variable}`, function () {
@@ -77,6 +75,19 @@ describe('configuration (PROTOCOL §1)', function () {
       assert.match(error.message, message);
     });
   }
+
+  it('takes short and shared tokens (PROTOCOL §1 sets no rule), with a warning that never holds a token', function () {
+    const env = { XR_ADMIN_TOKEN: 'admin', XR_LOCAL_TOKEN: 'shared-token-0123456789', XR_AUDITOR_TOKEN: 'shared-token-0123456789' };
+    const settings = loadSettings(env, known);
+    assert.deepEqual([settings.adminToken, settings.localToken, settings.auditorToken], [env.XR_ADMIN_TOKEN, env.XR_LOCAL_TOKEN, env.XR_AUDITOR_TOKEN]);
+    const warnings = settingWarnings(settings);
+    assert.deepEqual(warnings.map((warning) => warning.split(' ').slice(0, 3).join(' ')), [
+      'XR_ADMIN_TOKEN is shorter', 'XR_LOCAL_TOKEN and XR_AUDITOR_TOKEN',
+    ]);
+    for (const warning of warnings) for (const token of Object.values(env)) assert.doesNotMatch(warning, new RegExp(token));
+    assert.deepEqual(settingWarnings(loadSettings({ XR_ADMIN_TOKEN: 'a'.repeat(16), XR_LOCAL_TOKEN: 'b'.repeat(16) }, known)), []);
+    assert.deepEqual(settingWarnings(loadSettings({}, known)), [], 'generated tokens need no warning');
+  });
 
   it('stops npm start with one line naming the bad setting and exit code 1, not a stack trace', function () {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'xr-config-'));
