@@ -370,10 +370,12 @@ export class DeliveryDispatcher {
     if (settlement.status === 'queued') this.#due.note(message.target, settlement.nextAttemptAtMs);
     const attempts = message.attempts + 1;
     const lastError = settlement.lastError ?? null;
+    // The log says why without the partner's own words (AttemptOutcome): the API shows them in full.
+    const logged = { lastError: (outcome.kind === 'delivered' ? undefined : outcome.logged) ?? lastError };
     const fields = { id: message.id, target: message.target, messageType: message.messageType, attempts };
     if (settlement.status === 'delivered') log.info({ ...fields, status: settlement.receipt.status }, 'message delivered');
-    else if (settlement.status === 'queued') log.warn({ ...fields, lastError, nextAttemptAt: new Date(settlement.nextAttemptAtMs).toISOString() }, 'delivery attempt failed, will retry');
-    else log.error({ ...fields, status: settlement.status, lastError }, `message ${settlement.status}`);
+    else if (settlement.status === 'queued') log.warn({ ...fields, ...logged, nextAttemptAt: new Date(settlement.nextAttemptAtMs).toISOString() }, 'delivery attempt failed, will retry');
+    else log.error({ ...fields, status: settlement.status, ...logged }, `message ${settlement.status}`);
     this.events.emit('settled', {
       id: message.id,
       target: message.target,

@@ -5,11 +5,16 @@
  */
 import type { DeliverySettings, OutboundReceipt, OutboundSettlement } from '../store/store.ts';
 
+/**
+ * How an attempt ended. `reason` becomes the message's lastError (shown to local systems and operators by the
+ * API); `logged`, when set, is what the log line says instead — the reason without the partner's own words (a
+ * problem's detail may name the applicant, and an unverified answer may come from anyone on the way).
+ */
 export type AttemptOutcome =
   | { kind: 'delivered'; receipt: OutboundReceipt; note?: string }
   /** Final: the partner refused the message itself; sending it again would be refused again. */
-  | { kind: 'refused'; reason: string; receipt?: OutboundReceipt }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number };
+  | { kind: 'refused'; reason: string; receipt?: OutboundReceipt; logged?: string }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; logged?: string };
 
 /** A partner's Retry-After is honoured up to a day; beyond that it is more likely a bug than a plan. */
 export const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;

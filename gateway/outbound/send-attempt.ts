@@ -93,18 +93,26 @@ function problemDocument(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
-/** The partner's problem code and detail, for lastError; never the body itself. */
-function problemOf(problem: Record<string, unknown> | undefined): string {
+/**
+ * The partner's problem code and detail, for lastError; never the body itself. Without the detail (`code`
+ * only) for the log: a detail is the partner's free text and may hold personal data.
+ */
+function problemOf(problem: Record<string, unknown> | undefined, parts: 'code and detail' | 'code' = 'code and detail'): string {
   if (problem !== undefined) {
     const code = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
-    const detail = typeof problem.detail === 'string' ? problem.detail.slice(0, MAX_DETAIL) : undefined;
+    const detail = parts === 'code' || typeof problem.detail !== 'string' ? undefined : problem.detail.slice(0, MAX_DETAIL);
     if (code !== undefined || detail !== undefined) return ` ${[code, detail].filter((part) => part !== undefined).join(': ')}`;
   }
   return '';
 }
 
-function retry(reason: string, retryAfterMs?: number): DeliveryFailure {
-  return new DeliveryFailure({ kind: 'retry', reason, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+/** A reason built around the partner's problem: in full for lastError, with its code only for the log. */
+function withProblem(problem: Record<string, unknown> | undefined, reason: (problem: string) => string): { reason: string; logged: string } {
+  return { reason: reason(problemOf(problem)), logged: reason(problemOf(problem, 'code')) };
+}
+
+function retry(reason: string | { reason: string; logged: string }, retryAfterMs?: number): DeliveryFailure {
+  return new DeliveryFailure({ kind: 'retry', ...(typeof reason === 'string' ? { reason } : reason), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
 }
 
 async function post(attempt: Attempt, url: URL, signature: string, context: AttemptContext): Promise<HttpResponse> {
@@ -189,14 +197,14 @@ export async function sendAttempt(attempt: Attempt, context: AttemptContext): Pr
   }
   if (status >= 400 && status < 500 && status !== 429) {
     const problem = await verified();
-    if (problem !== undefined) throw retry(`the partner answered ${status}${problemOf(problemDocument(response.body))}, but not verifiably: ${problem}`);
+    if (problem !== undefined) throw retry(withProblem(problemDocument(response.body), (said) => `the partner answered ${status}${said}, but not verifiably: ${problem}`));
     const refusal = problemDocument(response.body);
     throw new DeliveryFailure({
       kind: 'refused',
-      reason: `the partner refused the message with ${status}${problemOf(refusal)}`,
+      ...withProblem(refusal, (said) => `the partner refused the message with ${status}${said}`),
       receipt: { status, body: refusal ?? null, verified: true },
     });
   }
   const retryAfter = response.headers['retry-after'];
-  throw retry(`the partner answered ${status}${problemOf(problemDocument(response.body))}`, parseRetryAfter(retryAfter, context.nowMs()));
+  throw retry(withProblem(problemDocument(response.body), (said) => `the partner answered ${status}${said}`), parseRetryAfter(retryAfter, context.nowMs()));
 }
