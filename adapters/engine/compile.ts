@@ -20,6 +20,7 @@ import {
   type CanonicalType, type CodeTable, type JsonType, type Scalar, type ScalarCodec, type TextMapping,
 } from './scalar.ts';
 import { compileTimePattern } from './time.ts';
+import { carriedBy } from './carried.ts';
 import { shapeOf } from './shape.ts';
 
 const FORMAT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -165,13 +166,13 @@ function compileMapping(value: unknown, where: string, context: Context): Compil
   if (context.body === 'json') {
     onlyKeys(mapping, where, ['fields']);
     const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-    return { rules, shape: shapeOf(rules) };
+    return { rules, shape: shapeOf(rules), carried: carriedBy(rules) };
   }
   onlyKeys(mapping, where, ['root', 'fields']);
   const root = partnerPath(stringAt(mapping.root, at(where, 'root')), 'node', at(where, 'root'), context);
   if (root.steps.length !== 1) fail(at(where, 'root'), 'is the name of one element');
   const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-  return { root: root.text, rules, shape: shapeOf(rules) };
+  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules) };
 }
 
 // ---- fields --------------------------------------------------------------------------------------

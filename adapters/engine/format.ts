@@ -14,6 +14,7 @@ import { assertJsonShape, parseJson } from './json-parse.ts';
 import type { CompiledDocument, CompiledMapping } from './rules.ts';
 import { readCanonical, writePartner } from './translate.ts';
 import { parseXml } from './xml-parse.ts';
+import { checkCarried } from './carried.ts';
 import { checkJsonShape, checkXmlShape } from './shape.ts';
 import { serializeXml, xmlElement } from './xml-tree.ts';
 import { XrError } from '../../gateway/protocol/errors.ts';
@@ -90,13 +91,16 @@ class MappedFormat implements PartnerFormat {
     if (!isJsonObject(document)) throw untranslatable(`${context}: the canonical document must be an object`);
     if (this.mediaType === 'application/xml') {
       const mapping = this.mapping(messageType, direction);
+      if (direction === 'request') checkCarried(mapping.carried, document, context, this.name);
       const root = xmlElement(mapping.root!);
       await writePartner(mapping.rules, xmlBody, root, document, context, root.name);
       return encodeText(serializeXml(root, this.charset), this.charset);
     }
     if (this.compiled.identity) return encodeText(identityJson(document, this.compiled.limits, context), this.charset);
+    const mapping = this.mapping(messageType, direction);
+    if (direction === 'request') checkCarried(mapping.carried, document, context, this.name);
     const body: JsonObject = {};
-    await writePartner(this.mapping(messageType, direction).rules, jsonBody, body, document, context, '');
+    await writePartner(mapping.rules, jsonBody, body, document, context, '');
     return encodeText(JSON.stringify(body), this.charset);
   }
 }

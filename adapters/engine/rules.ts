@@ -8,6 +8,7 @@ import type { Charset } from './charset.ts';
 import type { BodyLimits } from './hardening.ts';
 import type { CanonicalPath, PartnerPath } from './paths.ts';
 import type { Scalar, ScalarCodec } from './scalar.ts';
+import type { Carried } from './carried.ts';
 import type { Shape } from './shape.ts';
 
 /** A partner value ⇄ a canonical value. */
@@ -70,6 +71,8 @@ export interface CompiledMapping {
   readonly rules: readonly MappingRule[];
   /** What a partner body may hold: the places the rules read (shape.ts). */
   readonly shape: Shape;
+  /** What a canonical request may hold: the fields the rules write (carried.ts). */
+  readonly carried: Carried;
 }
 
 export type MappingKey = `${MessageType} ${Direction}`;

@@ -110,3 +110,53 @@ describe('An optional field a partner sends empty', () => {
     assert.equal((await zj.toCanonical('application.status', 'request', iconv.encode(text, 'gb18030'))).remark, '');
   });
 });
+
+/**
+ * The canonical side of the same rule (adapters/engine/carried.ts): an outgoing request holding a field its
+ * partner's mapping does not write would reach the partner without it. XR_TRANSLATION, named by the
+ * canonical path; answers are written with what the format has room for.
+ */
+describe('Canonical fields an outgoing request holds that its mapping does not write', () => {
+  const shDocument = readFileSync(path.resolve(import.meta.dirname, '../../adapters/formats/sh-json.yaml'), 'utf8');
+  const without = (line: RegExp) => {
+    const edited = shDocument.replace(line, '');
+    assert.notEqual(edited, shDocument, `the line ${line} is in sh-json.yaml`);
+    return compileFormat('sh-json', parseFormatDocument(edited));
+  };
+  const submit = () => canonical('sh-json', 'application.submit.request.canonical.json');
+
+  it('refuses a request whose mapping lost a line, at the top, inside an object and inside a list item', async () => {
+    const cases: Array<[RegExp, RegExp]> = [
+      [/^ {8}ywbh: applyNo {10,}# 业务编号\n/m, /application\.submit request: canonical applyNo has no place in format sh-json: it would be lost/],
+      [/^ {8}lxdh: applicant\.mobile.*\n/m, /canonical applicant\.mobile has no place in format sh-json/],
+      [/^ {12}zy: sha256.*\n/m, /canonical materials\[0\]\.sha256 has no place in format sh-json/],
+      [/^ {8}bdxx: \{ entries: form \}.*\n/m, /canonical form has no place in format sh-json/],
+    ];
+    for (const [line, detail] of cases) {
+      assert.match(await refusedWith('XR_TRANSLATION', without(line).fromCanonical('application.submit', 'request', submit())), detail);
+    }
+  });
+
+  it('writes a request that leaves out what the mapping lost, and ignores members that are null', async () => {
+    const format = without(/^ {8}lxdh: applicant\.mobile.*\n/m);
+    const message = submit() as { applicant: Record<string, unknown> };
+    delete message.applicant.mobile;
+    assert.doesNotMatch((await format.fromCanonical('application.submit', 'request', message)).toString('utf8'), /lxdh/);
+    message.applicant.mobile = null;
+    await format.fromCanonical('application.submit', 'request', message);
+  });
+
+  it('writes every shipped format\'s fixture requests as they are: the shipped mappings carry every canonical field', async () => {
+    for (const family of ['sh-json', 'zj-xml', 'js-xml', 'ah-xml']) {
+      for (const messageType of ['application.submit', 'application.status'] as const) {
+        await formats.get(family)!.fromCanonical(messageType, 'request', canonical(family, `${messageType}.request.canonical.json`));
+      }
+    }
+  });
+
+  it('writes an answer with a field its format has no place for, without it: the answer is never lost', async () => {
+    const sh = formats.get('sh-json')!;
+    const answer = { ...canonical('sh-json', 'application.submit.response.canonical.json'), trackingUrl: 'https://example.org/t/1' };
+    assert.doesNotMatch((await sh.fromCanonical('application.submit', 'response', answer)).toString('utf8'), /example\.org/);
+  });
+});

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ADMIN_TOKEN, AUDITOR_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { outboundMessage, queue, registerPartner, sendLocal, settled } from '../support/outbound.ts';
 import { PartnerGateway } from '../support/partner-gateway.ts';
@@ -105,6 +107,23 @@ describe('the local listener (PROTOCOL §6): what Huzhou\'s own systems may queu
             return await sendLocal(local, 'application.submit', outboundMessage('application.submit', SUZHOU));
           } finally {
             await registerPartner(harness, suzhou, { services: ['application.status'] });
+          }
+        },
+      },
+      {
+        // An operator's edit lost the line that writes applyNo: the message would reach the partner without it.
+        name: 'a message holding a field the partner\'s format has no place for', code: 'XR_TRANSLATION', status: 422, send: async (local) => {
+          const shipped = readFileSync(path.resolve(import.meta.dirname, '../../adapters/formats/sh-json.yaml'), 'utf8');
+          const edited = shipped.replace(/^ {8}ywbh: applyNo {10,}# 业务编号\n/m, '');
+          assert.notEqual(edited, shipped);
+          const put = await harness.admin('PUT', '/admin/v1/formats/sh-json', edited, 'application/yaml');
+          assert.equal(put.status, 200, await put.text());
+          try {
+            const answer = await sendLocal(local, 'application.submit', submit());
+            assert.match(String(answer.body.detail), /canonical applyNo has no place in format sh-json/);
+            return answer;
+          } finally {
+            assert.equal((await harness.admin('PUT', '/admin/v1/formats/sh-json', shipped, 'application/yaml')).status, 200);
           }
         },
       },

@@ -1,0 +1,80 @@
+/**
+ * What canonical fields a mapping carries to the partner: those its value, `each` and `entries` rules write.
+ * A canonical request holding a field the mapping does not carry would be sent without it, and a silently
+ * dropped field is a silent mistranslation (an operator's format that lost its `ywbh: applyNo` line sent
+ * applications with no application number). So before an outgoing request is written, its document is held
+ * to what the mapping carries; anything else is XR_TRANSLATION, named by its canonical path — the mirror of
+ * the partner side's shape (shape.ts), and of the unknown-field rule of canonical validation.
+ *
+ * Requests only: an answer (the backend's, on its way back to a partner) answers work already done, and
+ * refusing it for a field the partner's format has no place for would lose the answer (docs/mapping.md).
+ *
+ * Built once, when the mapping is compiled (compile.ts); checking a document walks it once.
+ */
+import { isJsonObject } from './body-model.ts';
+import { untranslatable } from './errors.ts';
+import type { MappingRule } from './rules.ts';
+
+/** The canonical members carried in one scope (the message, or one item of an `each`). */
+export interface Carried {
+  readonly members: ReadonlyMap<string, CarriedMember>;
+}
+
+type CarriedMember =
+  /** The whole value: a scalar field, or a string map (`entries`). */
+  | { readonly kind: 'whole' }
+  /** An object some of whose members are carried (`applicant.name`, `applicant.idNumber`, …). */
+  | { readonly kind: 'object'; readonly carried: Carried }
+  /** A list each of whose items is carried as the `each` rule's fields say. */
+  | { readonly kind: 'list'; readonly item: Carried };
+
+interface Building {
+  members: Map<string, CarriedMember>;
+}
+
+export function carriedBy(rules: readonly MappingRule[]): Carried {
+  const scope: Building = { members: new Map() };
+  for (const rule of rules) {
+    if (rule.kind === 'value' || rule.kind === 'entries') place(scope, rule.canonical.keys, { kind: 'whole' });
+    else if (rule.kind === 'each') place(scope, rule.canonical.keys, { kind: 'list', item: carriedBy(rule.rules) });
+  }
+  return scope;
+}
+
+function place(scope: Building, keys: readonly string[], member: CarriedMember): void {
+  let current = scope;
+  for (const key of keys.slice(0, -1)) {
+    const found = current.members.get(key);
+    // A whole value already carries everything below it (compile.ts refuses such collisions anyway).
+    if (found?.kind === 'whole') return;
+    if (found?.kind === 'object') {
+      current = found.carried as Building;
+      continue;
+    }
+    const inner: Building = { members: new Map() };
+    current.members.set(key, { kind: 'object', carried: inner });
+    current = inner;
+  }
+  current.members.set(keys[keys.length - 1]!, member);
+}
+
+/** Refuses the document if it holds a value (not null) in a member the mapping does not carry. */
+export function checkCarried(carried: Carried, document: Record<string, unknown>, context: string, format: string): void {
+  walk(carried, document, '', context, format);
+}
+
+function walk(carried: Carried, object: Record<string, unknown>, at: string, context: string, format: string): void {
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (value === undefined || value === null) continue;
+    const path = at === '' ? key : `${at}.${key}`;
+    const member = carried.members.get(key);
+    if (member === undefined) throw untranslatable(`${context}: canonical ${path} has no place in format ${format}: it would be lost`);
+    if (member.kind === 'object' && isJsonObject(value)) walk(member.carried, value, path, context, format);
+    if (member.kind === 'list' && Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (isJsonObject(item)) walk(member.item, item, `${path}[${index}]`, context, format);
+      });
+    }
+  }
+}
