@@ -11,6 +11,7 @@
  *
  * Built once, when the mapping is compiled (compile.ts); checking a document walks it once.
  */
+import type { RequiredFields } from '../validation/rules.ts';
 import { isJsonObject } from './body-model.ts';
 import { untranslatable } from './errors.ts';
 import type { MappingRule } from './rules.ts';
@@ -77,4 +78,21 @@ function walk(carried: Carried, object: Record<string, unknown>, at: string, con
       });
     }
   }
+}
+
+/**
+ * The required canonical fields (adapters/validation) a mapping does not carry, as paths (`applyNo`,
+ * `materials[].sha256`): a document missing one cannot write any message of its kind, nor read one the
+ * canonical form accepts — refused when it is put (registry.ts), not found out message by message.
+ */
+export function requiredNotCarried(carried: Carried, required: RequiredFields, at = ''): string[] {
+  const missing: string[] = [];
+  for (const [key, below] of required.members) {
+    const path = at === '' ? key : `${at}.${key}`;
+    const member = carried.members.get(key);
+    if (member === undefined) missing.push(path);
+    else if (member.kind === 'object') missing.push(...requiredNotCarried(member.carried, below, path));
+    else if (member.kind === 'list') missing.push(...requiredNotCarried(member.item, below, `${path}[]`));
+  }
+  return missing;
 }

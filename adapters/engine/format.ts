@@ -8,13 +8,14 @@ import type { CanonicalDocument, CanonicalMessage } from '../canonical.ts';
 import { isJsonObject, jsonBody, xmlBody, type JsonObject } from './body-model.ts';
 import { decodeBody, encodeText, xmlBodyCharset, type Charset } from './charset.ts';
 import { compileDocument } from './compile.ts';
-import { untranslatable } from './errors.ts';
+import { FormatDocumentError, untranslatable } from './errors.ts';
 import type { BodyLimits } from './hardening.ts';
 import { assertJsonShape, parseJson } from './json-parse.ts';
 import type { CompiledDocument, CompiledMapping } from './rules.ts';
 import { readCanonical, writePartner } from './translate.ts';
 import { parseXml } from './xml-parse.ts';
-import { checkCarried } from './carried.ts';
+import { requiredCanonicalFields } from '../validation/canonical.ts';
+import { checkCarried, requiredNotCarried } from './carried.ts';
 import { checkJsonShape, checkXmlShape } from './shape.ts';
 import { serializeXml, xmlElement } from './xml-tree.ts';
 import { XrError } from '../../gateway/protocol/errors.ts';
@@ -119,7 +120,25 @@ function identityJson(document: CanonicalDocument, limits: BodyLimits, context: 
   return JSON.stringify(document);
 }
 
+export interface CompileOptions {
+  /**
+   * Refuse a document whose mapping of a message leaves out a field every such message holds (a document being
+   * put by an operator). Off for documents already stored, so that one accepted by an earlier version still loads.
+   */
+  requireCanonicalFields?: boolean;
+}
+
 /** Compiles a mapping document (as parsed by parseFormatDocument). Throws FormatDocumentError. */
-export function compileFormat(name: string, document: unknown): PartnerFormat {
-  return new MappedFormat(compileDocument(name, document));
+export function compileFormat(name: string, document: unknown, options: CompileOptions = {}): PartnerFormat {
+  const compiled = compileDocument(name, document);
+  if (options.requireCanonicalFields) {
+    for (const [key, mapping] of compiled.mappings) {
+      const [messageType, direction] = key.split(' ') as [MessageType, Direction];
+      const missing = requiredNotCarried(mapping.carried, requiredCanonicalFields(messageType, direction));
+      if (missing.length > 0) {
+        throw new FormatDocumentError(`messages["${messageType}"].${direction}.fields`, `maps no field to canonical ${missing.join(', ')}, which every ${messageType} ${direction} holds`);
+      }
+    }
+  }
+  return new MappedFormat(compiled);
 }

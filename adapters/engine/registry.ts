@@ -47,14 +47,18 @@ export class FormatRegistry {
     return [...this.#formats.keys()].sort();
   }
 
-  /** Compiles the document without storing it; throws FormatDocumentError saying what is wrong and where. */
+  /**
+   * Compiles the document without storing it, as an operator's new document is held: it must also map every
+   * field the canonical form requires of each message it maps (compileFormat). Throws FormatDocumentError
+   * saying what is wrong and where.
+   */
   check(name: string, documentText: string): PartnerFormat {
-    return compileFormat(name, parseFormatDocument(documentText));
+    return compileFormat(name, parseFormatDocument(documentText), { requireCanonicalFields: true });
   }
 
   /** Compiles, then replaces (or adds) the format; on a compile error nothing changes. */
   put(name: string, documentText: string): PartnerFormat {
-    const format = this.check(name, documentText);
+    const format = compileFormat(name, parseFormatDocument(documentText));
     this.#formats.set(name, { format, source: documentText });
     return format;
   }

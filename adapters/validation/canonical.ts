@@ -37,6 +37,8 @@ import {
   optional,
   phoneNumber,
   record,
+  requiredFieldsOf,
+  type RequiredFields,
   stringMap,
   text,
   timestamp,
@@ -122,6 +124,14 @@ const SHAPES: Readonly<Record<MessageType, Readonly<Record<Direction, Check>>>> 
   'licence.verify': { request: licenceVerifyRequest, response: licenceVerifyResponse },
   'evaluation.submit': { request: evaluationSubmitRequest, response: evaluationSubmitResponse },
 };
+
+/**
+ * The fields every canonical `messageType` `direction` holds (a list's required item fields under the list's
+ * name): what a partner format's mapping of it must carry both ways (adapters/engine/carried.ts).
+ */
+export function requiredCanonicalFields(messageType: MessageType, direction: Direction): RequiredFields {
+  return requiredFieldsOf(SHAPES[messageType][direction]);
+}
 
 /**
  * Checks that `doc` is a valid canonical `messageType` `direction` and returns it, typed and unchanged (not a

@@ -72,10 +72,23 @@ export function optional(check: Check): OptionalField {
 }
 
 /** An object with exactly the fields of `shape`; `crossCheck` then sees it typed, for rules spanning fields. */
-export function record<T>(shape: Shape<T>, crossCheck?: (value: T, path: string, context: ValidationContext) => void): Check {
+/** A record's check keeps its members, and a list's its item's check: the form's structure can be read back (requiredFieldsOf). */
+export type RecordCheck = Check & { readonly members: ReadonlyMap<string, RequiredField | OptionalField> };
+export type ListCheck = Check & { readonly item: Check };
+
+export function record<T>(shape: Shape<T>, crossCheck?: (value: T, path: string, context: ValidationContext) => void): RecordCheck {
   // The shape's keys are known now: how each is written in a path is decided once, not per message.
   const fields = Object.entries(shape as Record<string, RequiredField | OptionalField>)
     .map(([key, check]) => ({ key, check, pathOf: SAFE_KEY.test(key) ? dottedPath : quotedPath }));
+  const members = new Map(fields.map(({ key, check }) => [key, check]));
+  return Object.assign(recordCheck(shape, fields, crossCheck), { members });
+}
+
+function recordCheck<T>(
+  shape: Shape<T>,
+  fields: ReadonlyArray<{ key: string; check: RequiredField | OptionalField; pathOf: (path: string, key: string) => string }>,
+  crossCheck?: (value: T, path: string, context: ValidationContext) => void,
+): Check {
   return (value, path, context) => {
     if (!isPlainObject(value)) refuse(path, `must be an object, got ${kindOf(value)}`);
     for (const { key, check, pathOf } of fields) {
@@ -91,11 +104,34 @@ export function record<T>(shape: Shape<T>, crossCheck?: (value: T, path: string,
   };
 }
 
-export function list(item: Check): Check {
-  return (value, path, context) => {
+export function list(item: Check): ListCheck {
+  const check: Check = (value, path, context) => {
     if (!Array.isArray(value)) refuse(path, `must be an array, got ${kindOf(value)}`);
     for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`, context);
   };
+  return Object.assign(check, { item });
+}
+
+/**
+ * The fields every value a check accepts must hold, as a tree: a required member, and within it (an object,
+ * or the items of a list of objects) the members those require in turn. Optional members are left out, and
+ * so is all below them. A check that is not a record has no fields (an empty tree).
+ */
+export interface RequiredFields {
+  readonly members: ReadonlyMap<string, RequiredFields>;
+}
+
+export function requiredFieldsOf(check: Check): RequiredFields {
+  const members = new Map<string, RequiredFields>();
+  const recordMembers = (check as Partial<RecordCheck>).members;
+  if (recordMembers !== undefined) {
+    for (const [key, member] of recordMembers) {
+      if (member.optional === true) continue;
+      const item = (member as Partial<ListCheck>).item;
+      members.set(key, requiredFieldsOf(item ?? member));
+    }
+  }
+  return { members };
 }
 
 /** An object of free-form keys (non-empty single lines) to text values, such as the application form. */

@@ -160,3 +160,39 @@ describe('Canonical fields an outgoing request holds that its mapping does not w
     assert.doesNotMatch((await sh.fromCanonical('application.submit', 'response', answer)).toString('utf8'), /example\.org/);
   });
 });
+
+/**
+ * A document being put (FormatRegistry.check) must map every field the canonical form requires of each message
+ * it maps: one that lost such a line could neither read nor write a single message of that kind. A document
+ * already stored loads as before (put): it was accepted by an earlier version, and its messages are refused
+ * one by one instead.
+ */
+describe('A new document maps every field the canonical form requires', () => {
+  const shDocument = readFileSync(path.resolve(import.meta.dirname, '../../adapters/formats/sh-json.yaml'), 'utf8');
+  const registry = new FormatRegistry();
+
+  it('accepts every shipped document', () => {
+    for (const name of ['ah-xml', 'hz-json', 'js-xml', 'sh-json', 'zj-xml']) {
+      registry.check(name, readFileSync(path.resolve(import.meta.dirname, `../../adapters/formats/${name}.yaml`), 'utf8'));
+    }
+  });
+
+  it('refuses one that maps no applyNo, or no sha256 in the items of materials, naming the mapping and the field', () => {
+    assert.throws(() => registry.check('sh-json', shDocument.replace(/^ {8}ywbh: applyNo {10,}# 业务编号\n/m, '')), {
+      code: 'XR_BAD_REQUEST',
+      detail: 'messages["application.submit"].request.fields: maps no field to canonical applyNo, which every application.submit request holds',
+    });
+    assert.throws(() => registry.check('sh-json', shDocument.replace(/^ {12}zy: sha256.*\n/m, '')), {
+      detail: 'messages["application.submit"].request.fields: maps no field to canonical materials[].sha256, which every application.submit request holds',
+    });
+    assert.throws(() => registry.check('sh-json', shDocument.replace(/^ {8}sqrxm: applicant\.name.*\n/m, '').replace(/^ {8}zjhm: applicant\.idNumber.*\n/m, '')), {
+      detail: /canonical applicant\.name, applicant\.idNumber, which every/,
+    });
+  });
+
+  it('takes one that leaves out an optional field, and loads a stored one that lacks a required field as before', async () => {
+    registry.check('sh-json', shDocument.replace(/^ {8}zzbh: \{ canonical: licenceNo, optional: true \}.*\n/m, ''));
+    const stored = registry.put('sh-json', shDocument.replace(/^ {8}ywbh: applyNo {10,}# 业务编号\n/m, ''));
+    assert.match(await refusedWith('XR_TRANSLATION', stored.fromCanonical('application.submit', 'request', canonical('sh-json', 'application.submit.request.canonical.json'))), /canonical applyNo has no place/);
+  });
+});

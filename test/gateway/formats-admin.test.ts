@@ -83,6 +83,9 @@ describe('live management of partner formats (admin API)', function () {
     ['a document that is not YAML', 'name: [unclosed', /YAML|JSON|parse/i],
     ['a field naming a code table that does not exist', NJ_JSON.replace('code: status }', 'code: statuses }'), /statuses/],
     ['a JSONata expression that does not compile', NJ_JSON.replace('note: remark', 'note: { canonical: remark, expression: "$substring(" }'), /expression|JSONata/i],
+    // Every application.status request holds a handleNo: no message of it could be read or written.
+    ['a mapping that leaves out a field every message holds', NJ_JSON.replace('        handleNo: handleNo\n', ''),
+      /^messages\["application\.status"\]\.request\.fields: maps no field to canonical handleNo, which every application\.status request holds$/],
   ] as const) {
     it(`refuses ${name}, saying what is wrong, and the old mapping stays in force`, async function () {
       const before = await harness.gateway.store.formatHistory('nj-json');

@@ -111,16 +111,18 @@ describe('the local listener (PROTOCOL §6): what Huzhou\'s own systems may queu
         },
       },
       {
-        // An operator's edit lost the line that writes applyNo: the message would reach the partner without it.
+        // A document from before the gateway checked formats at PUT may lack an optional field's line (here
+        // licenceNo): a status update carrying a licence number would reach the partner without it.
         name: 'a message holding a field the partner\'s format has no place for', code: 'XR_TRANSLATION', status: 422, send: async (local) => {
           const shipped = readFileSync(path.resolve(import.meta.dirname, '../../adapters/formats/sh-json.yaml'), 'utf8');
-          const edited = shipped.replace(/^ {8}ywbh: applyNo {10,}# 业务编号\n/m, '');
+          const edited = shipped.replace(/^ {8}zzbh: \{ canonical: licenceNo, optional: true \}.*\n/m, '');
           assert.notEqual(edited, shipped);
           const put = await harness.admin('PUT', '/admin/v1/formats/sh-json', edited, 'application/yaml');
           assert.equal(put.status, 200, await put.text());
           try {
-            const answer = await sendLocal(local, 'application.submit', submit());
-            assert.match(String(answer.body.detail), /canonical applyNo has no place in format sh-json/);
+            const status = { ...outboundMessage('application.status', SHANGHAI), licenceNo: 'JY23305020012345' };
+            const answer = await sendLocal(local, 'application.status', status, { headers: { 'x-xr-target-region': SHANGHAI } });
+            assert.match(String(answer.body.detail), /canonical licenceNo has no place in format sh-json/);
             return answer;
           } finally {
             assert.equal((await harness.admin('PUT', '/admin/v1/formats/sh-json', shipped, 'application/yaml')).status, 200);
