@@ -370,8 +370,11 @@ export class DeliveryDispatcher {
     if (settlement.status === 'queued') this.#due.note(message.target, settlement.nextAttemptAtMs);
     const attempts = message.attempts + 1;
     const lastError = settlement.lastError ?? null;
-    // The log says why without the partner's own words (AttemptOutcome): the API shows them in full.
-    const logged = { lastError: (outcome.kind === 'delivered' ? undefined : outcome.logged) ?? lastError };
+    // The log says why without the partner's own words (AttemptOutcome): the API shows them in full. The
+    // settlement's lastError is the reason with what the policy adds after it ("(gave up after 3 attempts)").
+    const withheld = outcome.kind === 'delivered' || outcome.logged === undefined || lastError === null || !lastError.startsWith(outcome.reason)
+      ? undefined : `${outcome.logged}${lastError.slice(outcome.reason.length)}`;
+    const logged = { lastError: withheld ?? lastError };
     const fields = { id: message.id, target: message.target, messageType: message.messageType, attempts };
     if (settlement.status === 'delivered') log.info({ ...fields, status: settlement.receipt.status }, 'message delivered');
     else if (settlement.status === 'queued') log.warn({ ...fields, ...logged, nextAttemptAt: new Date(settlement.nextAttemptAtMs).toISOString() }, 'delivery attempt failed, will retry');

@@ -93,13 +93,17 @@ function problemDocument(body: Buffer): Record<string, unknown> | undefined {
   }
 }
 
+const PROTOCOL_CODE = /^XR_[A-Z_]{1,40}$/;
+
 /**
  * The partner's problem code and detail, for lastError; never the body itself. Without the detail (`code`
  * only) for the log: a detail is the partner's free text and may hold personal data.
  */
 function problemOf(problem: Record<string, unknown> | undefined, parts: 'code and detail' | 'code' = 'code and detail'): string {
   if (problem !== undefined) {
-    const code = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
+    const given = typeof problem.code === 'string' ? problem.code.slice(0, 64) : undefined;
+    // For the log, a code is shown only if it looks like one (an XR/1 code): anything else is free text too.
+    const code = parts === 'code' && given !== undefined && !PROTOCOL_CODE.test(given) ? '(a code that is not an XR/1 code)' : given;
     const detail = parts === 'code' || typeof problem.detail !== 'string' ? undefined : problem.detail.slice(0, MAX_DETAIL);
     if (code !== undefined || detail !== undefined) return ` ${[code, detail].filter((part) => part !== undefined).join(': ')}`;
   }

@@ -38,6 +38,7 @@ describe('outbound: the partner\'s own words stay out of the log', function () {
     ['a signed 422 (failed)', { kind: 'status', status: 422, code: 'XR_VALIDATION', detail: DETAIL }, 'failed', 'the partner refused the message with 422 XR_VALIDATION'],
     ['an unsigned 422 (retried, then dead)', { kind: 'status', status: 422, code: 'XR_VALIDATION', detail: DETAIL, signed: false }, 'dead', 'the partner answered 422 XR_VALIDATION, but not verifiably'],
     ['a 500 (retried, then dead)', { kind: 'status', status: 500, code: 'XR_UPSTREAM', detail: DETAIL }, 'dead', 'the partner answered 500 XR_UPSTREAM'],
+    ['a 503 whose code is not a code (retried, then dead)', { kind: 'status', status: 503, code: `申请人${DETAIL}`, detail: DETAIL }, 'dead', 'the partner answered 503 (a code that is not an XR/1 code)'],
   ] as const) {
     it(`${name}: lastError holds the detail, the log only the status and code`, async function () {
       partner.behaviour = behaviour;
@@ -53,7 +54,10 @@ describe('outbound: the partner\'s own words stay out of the log', function () {
       const about = lines.slice(before).filter((line) => line.includes(id));
       const settledLines = about.map((line) => JSON.parse(line) as { msg: string; lastError?: string }).filter((line) => line.lastError !== undefined);
       assert.ok(settledLines.length >= 1, `the attempts were logged: ${about.join('\n')}`);
-      for (const line of settledLines) assert.ok(line.lastError!.startsWith(logged), `${line.msg}: ${line.lastError}`);
+      for (const line of settledLines) {
+        assert.ok(line.lastError!.startsWith(logged), `${line.msg}: ${line.lastError}`);
+        if (line.msg === 'message dead') assert.match(line.lastError!, / \(gave up after 2 attempts\)$/, 'the log says it gave up, as the API does');
+      }
       for (const line of lines) {
         assert.ok(!line.includes('李明') && !line.includes('310117198506150033'), `a log line holds the applicant: ${line}`);
       }
