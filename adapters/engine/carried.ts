@@ -19,10 +19,12 @@ import type { MappingRule } from './rules.ts';
 /** The canonical members carried in one scope (the message, or one item of an `each`). */
 export interface Carried {
   readonly members: ReadonlyMap<string, CarriedMember>;
+  /** A computed field reads the scope as a whole (`$`, `$$`, `*`): whatever is in it may be carried. */
+  readonly open: boolean;
 }
 
 type CarriedMember =
-  /** The whole value: a scalar field, or a string map (`entries`). */
+  /** The whole value: a scalar field, a string map (`entries`), a member a computed field reads, a dropped one. */
   | { readonly kind: 'whole' }
   /** An object some of whose members are carried (`applicant.name`, `applicant.idNumber`, …). */
   | { readonly kind: 'object'; readonly carried: Carried }
@@ -31,32 +33,72 @@ type CarriedMember =
 
 interface Building {
   members: Map<string, CarriedMember>;
+  open: boolean;
 }
 
-export function carriedBy(rules: readonly MappingRule[]): Carried {
-  const scope: Building = { members: new Map() };
+const WHOLE: CarriedMember = { kind: 'whole' };
+
+/**
+ * What the rules of one scope carry. `dropped` are canonical paths the document's `drop` names — fields the
+ * partner's format has no place for, left out on purpose — as keys, `name[]` stepping into a list's items.
+ */
+export function carriedBy(rules: readonly MappingRule[], dropped: ReadonlyArray<readonly string[]> = []): Carried {
+  const scope: Building = { members: new Map(), open: false };
   for (const rule of rules) {
-    if (rule.kind === 'value' || rule.kind === 'entries') place(scope, rule.canonical.keys, { kind: 'whole' });
+    if (rule.kind === 'value' || rule.kind === 'entries') place(scope, rule.canonical.keys, WHOLE);
     else if (rule.kind === 'each') place(scope, rule.canonical.keys, { kind: 'list', item: carriedBy(rule.rules) });
+    else if (rule.kind === 'computed') {
+      const read = membersRead(rule.toPartner.ast());
+      if (read === 'all') scope.open = true;
+      else for (const key of read) place(scope, [key], WHOLE);
+    }
   }
+  for (const path of dropped) place(scope, path, WHOLE);
   return scope;
 }
 
 function place(scope: Building, keys: readonly string[], member: CarriedMember): void {
   let current = scope;
   for (const key of keys.slice(0, -1)) {
-    const found = current.members.get(key);
+    const intoItems = key.endsWith('[]');
+    const name = intoItems ? key.slice(0, -2) : key;
+    const found = current.members.get(name);
     // A whole value already carries everything below it (compile.ts refuses such collisions anyway).
     if (found?.kind === 'whole') return;
-    if (found?.kind === 'object') {
-      current = found.carried as Building;
+    if (found !== undefined) {
+      // A drop that steps into a list where the rules write an object (or the reverse) names nothing here.
+      if ((found.kind === 'list') !== intoItems) return;
+      current = (found.kind === 'list' ? found.item : found.carried) as Building;
       continue;
     }
-    const inner: Building = { members: new Map() };
-    current.members.set(key, { kind: 'object', carried: inner });
+    const inner: Building = { members: new Map(), open: false };
+    current.members.set(name, intoItems ? { kind: 'list', item: inner } : { kind: 'object', carried: inner });
     current = inner;
   }
-  current.members.set(keys[keys.length - 1]!, member);
+  const last = keys[keys.length - 1]!;
+  if (current.members.get(last)?.kind !== 'whole') current.members.set(last, member);
+}
+
+/**
+ * The scope's members a JSONata expression reads: the first step of each of its paths (`materials` of
+ * `$sum(materials.size)`, read whole). 'all' when it reads the scope itself — `$`, `$$`, a wildcard — or
+ * anything this walk cannot place: then nothing in the scope is refused for want of a field.
+ */
+function membersRead(node: unknown, found: Set<string> = new Set()): Set<string> | 'all' {
+  if (Array.isArray(node)) {
+    for (const item of node) if (membersRead(item, found) === 'all') return 'all';
+    return found;
+  }
+  if (typeof node !== 'object' || node === null) return found;
+  const { type, value, steps } = node as { type?: unknown; value?: unknown; steps?: unknown };
+  if (type === 'wildcard' || type === 'descendant' || type === 'parent' || (type === 'variable' && (value === '' || value === '$'))) return 'all';
+  if (type === 'path' && Array.isArray(steps)) {
+    const first = steps[0] as { type?: unknown; value?: unknown } | undefined;
+    if (first?.type === 'name' && typeof first.value === 'string') found.add(first.value);
+    else if (first?.type === 'variable' && (first.value === '' || first.value === '$')) return 'all';
+  }
+  for (const child of Object.values(node)) if (membersRead(child, found) === 'all') return 'all';
+  return found;
 }
 
 /** Refuses the document if it holds a value (not null) in a member the mapping does not carry. */
@@ -70,6 +112,7 @@ function walk(carried: Carried, object: Record<string, unknown>, at: string, con
     if (value === undefined || value === null) continue;
     const path = at === '' ? key : `${at}.${key}`;
     const member = carried.members.get(key);
+    if (member === undefined && carried.open) continue;
     if (member === undefined) throw untranslatable(`${context}: canonical ${path} has no place in format ${format}: it would be lost`);
     if (member.kind === 'object' && isJsonObject(value)) walk(member.carried, value, path, context, format);
     if (member.kind === 'list' && Array.isArray(value)) {
@@ -90,6 +133,7 @@ export function requiredNotCarried(carried: Carried, required: RequiredFields, a
   for (const [key, below] of required.members) {
     const path = at === '' ? key : `${at}.${key}`;
     const member = carried.members.get(key);
+    if (member === undefined && carried.open) continue;
     if (member === undefined) missing.push(path);
     else if (member.kind === 'object') missing.push(...requiredNotCarried(member.carried, below, path));
     else if (member.kind === 'list') missing.push(...requiredNotCarried(member.item, below, `${path}[]`));

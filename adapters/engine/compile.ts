@@ -164,15 +164,32 @@ export function compileDocument(name: string, document: unknown): CompiledDocume
 function compileMapping(value: unknown, where: string, context: Context): CompiledMapping {
   const mapping = mappingAt(value, where);
   if (context.body === 'json') {
-    onlyKeys(mapping, where, ['fields']);
+    onlyKeys(mapping, where, ['fields', 'drop']);
     const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-    return { rules, shape: shapeOf(rules), carried: carriedBy(rules) };
+    return { rules, shape: shapeOf(rules), carried: carriedBy(rules, droppedPaths(mapping.drop, at(where, 'drop'))) };
   }
-  onlyKeys(mapping, where, ['root', 'fields']);
+  onlyKeys(mapping, where, ['root', 'fields', 'drop']);
   const root = partnerPath(stringAt(mapping.root, at(where, 'root')), 'node', at(where, 'root'), context);
   if (root.steps.length !== 1) fail(at(where, 'root'), 'is the name of one element');
   const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules) };
+  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules, droppedPaths(mapping.drop, at(where, 'drop'))) };
+}
+
+/** `materials[].sha256`: canonical names, `[]` stepping into a list's items; not ending in `[]`. */
+const DROPPED_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\[\])?(\.[A-Za-z_][A-Za-z0-9_]*(\[\])?)*$/;
+
+/**
+ * `drop`: canonical fields the partner's format has no place for, left out of what is written to it on
+ * purpose (carried.ts); without it such a field refuses the message rather than being lost unseen.
+ */
+function droppedPaths(value: unknown, where: string): string[][] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length === 0) fail(where, 'is a list of canonical paths, e.g. [applicant.mobile, materials[].sha256]');
+  return value.map((item, index) => {
+    const text = stringAt(item, `${where}[${index}]`);
+    if (!DROPPED_PATH.test(text) || text.endsWith('[]')) fail(`${where}[${index}]`, `${JSON.stringify(text)} is not a canonical path (names joined by ".", "[]" after a list to step into its items)`);
+    return text.split('.');
+  });
 }
 
 // ---- fields --------------------------------------------------------------------------------------

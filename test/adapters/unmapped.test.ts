@@ -146,11 +146,59 @@ describe('Canonical fields an outgoing request holds that its mapping does not w
     await format.fromCanonical('application.submit', 'request', message);
   });
 
-  it('writes every shipped format\'s fixture requests as they are: the shipped mappings carry every canonical field', async () => {
+  it('writes every request of the four message types, with every optional field, in every shipped format', async () => {
+    const requests = {
+      'application.submit': canonical('sh-json', 'application.submit.request.canonical.json'),
+      'application.status': { ...canonical('sh-json', 'application.status.request.canonical.json'), licenceNo: 'JY23305020012345' },
+      'licence.verify': {
+        verifyNo: 'V3305022026112900001', licenceNo: 'JY23305020012345',
+        holder: { idType: '111', idNumber: '310117198506150033', name: '李明' }, requestedAt: '2026-11-29T10:00:00+08:00',
+      },
+      'evaluation.submit': { applyNo: '3305022026112900001', score: 5, comment: '办事快，服务好', evaluatedAt: '2026-11-29T10:00:00+08:00' },
+    } as const;
     for (const family of ['sh-json', 'zj-xml', 'js-xml', 'ah-xml']) {
-      for (const messageType of ['application.submit', 'application.status'] as const) {
-        await formats.get(family)!.fromCanonical(messageType, 'request', canonical(family, `${messageType}.request.canonical.json`));
+      for (const [messageType, message] of Object.entries(requests) as Array<[keyof typeof requests, Record<string, unknown>]>) {
+        const written = await formats.get(family)!.fromCanonical(messageType, 'request', message);
+        const text = family === 'zj-xml' ? iconv.decode(written, 'gb18030') : written.toString('utf8');
+        for (const value of ['JY23305020012345', '李明', '办事快，服务好'].filter((v) => JSON.stringify(message).includes(v))) {
+          assert.ok(text.includes(value), `${family} ${messageType} carries ${value}`);
+        }
       }
+    }
+  });
+
+  it('counts a field a computed value reads as carried, and a computed value that reads the whole scope as carrying all', async () => {
+    const document = (computed: string) => compileFormat('c-json', parseFormatDocument(`
+mediaType: application/json
+charset: UTF-8
+messages:
+  evaluation.submit:
+    request:
+      fields:
+        no: applyNo
+        score: { canonical: score, type: integer }
+        at: evaluatedAt
+        text: { toPartner: ${JSON.stringify(computed)} }
+`));
+    const evaluation = { applyNo: '1', score: 5, comment: '好', evaluatedAt: '2026-11-29T10:00:00+08:00' };
+    assert.equal(JSON.parse((await document('comment').fromCanonical('evaluation.submit', 'request', evaluation)).toString('utf8')).text, '好');
+    await document('$string($$.comment)').fromCanonical('evaluation.submit', 'request', evaluation);
+    await document('$count($keys($))').fromCanonical('evaluation.submit', 'request', evaluation);
+    assert.match(await refusedWith('XR_TRANSLATION', document('"fixed"').fromCanonical('evaluation.submit', 'request', evaluation)), /canonical comment has no place/);
+  });
+
+  it('leaves out a field the document drops on purpose, at the top and in a list\'s items, and refuses a drop that is not a path', async () => {
+    const dropping = compileFormat('sh-json', parseFormatDocument(shDocument
+      .replace(/^ {8}lxdh: applicant\.mobile.*\n/m, '')
+      .replace(/^ {12}zy: sha256.*\n/m, '')
+      .replace(/^( {8}bdxx: \{ entries: form \}.*\n)/m, '$1      drop: [applicant.mobile, "materials[].sha256"]\n')));
+    const written = JSON.parse((await dropping.fromCanonical('application.submit', 'request', submit())).toString('utf8')) as { sqrxm: string; lxdh?: string; clxx: Array<{ zy?: string }> };
+    assert.equal(written.sqrxm, (submit() as { applicant: { name: string } }).applicant.name);
+    assert.equal(written.lxdh, undefined);
+    assert.equal(written.clxx[0]!.zy, undefined);
+    for (const bad of ['"materials[]"', '"applicant..mobile"', '[]']) {
+      const text = shDocument.replace(/^( {8}bdxx: \{ entries: form \}.*\n)/m, `$1      drop: ${bad === '[]' ? '[]' : `[${bad}]`}\n`);
+      assert.throws(() => compileFormat('sh-json', parseFormatDocument(text)), /drop/);
     }
   });
 
@@ -188,6 +236,12 @@ describe('A new document maps every field the canonical form requires', () => {
     assert.throws(() => registry.check('sh-json', shDocument.replace(/^ {8}sqrxm: applicant\.name.*\n/m, '').replace(/^ {8}zjhm: applicant\.idNumber.*\n/m, '')), {
       detail: /canonical applicant\.name, applicant\.idNumber, which every/,
     });
+  });
+
+  it('takes one that drops a required field on purpose (drop), saying so', () => {
+    registry.check('sh-json', shDocument
+      .replace(/^ {8}lxdh: applicant\.mobile.*\n/m, '')
+      .replace(/^( {8}bdxx: \{ entries: form \}.*\n)/m, '$1      drop: [applicant.mobile]\n'));
   });
 
   it('takes one that leaves out an optional field, and loads a stored one that lacks a required field as before', async () => {
