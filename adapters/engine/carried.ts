@@ -1,5 +1,6 @@
 /**
- * What canonical fields a mapping carries to the partner: those its value, `each` and `entries` rules write.
+ * What canonical fields a mapping carries to the partner: those its value, `each` and `entries` rules write,
+ * and those its document's `drop` leaves out on purpose. A scope with a computed field is not checked.
  * A canonical request holding a field the mapping does not carry would be sent without it, and a silently
  * dropped field is a silent mistranslation (an operator's format that lost its `ywbh: applyNo` line sent
  * applications with no application number). So before an outgoing request is written, its document is held
@@ -19,12 +20,12 @@ import type { MappingRule } from './rules.ts';
 /** The canonical members carried in one scope (the message, or one item of an `each`). */
 export interface Carried {
   readonly members: ReadonlyMap<string, CarriedMember>;
-  /** A computed field reads the scope as a whole (`$`, `$$`, `*`): whatever is in it may be carried. */
+  /** The scope has a computed field: whatever is in it, at any depth, may be what the expression reads. */
   readonly open: boolean;
 }
 
 type CarriedMember =
-  /** The whole value: a scalar field, a string map (`entries`), a member a computed field reads, a dropped one. */
+  /** The whole value: a scalar field, a string map (`entries`), or a member the document drops. */
   | { readonly kind: 'whole' }
   /** An object some of whose members are carried (`applicant.name`, `applicant.idNumber`, …). */
   | { readonly kind: 'object'; readonly carried: Carried }
@@ -47,11 +48,9 @@ export function carriedBy(rules: readonly MappingRule[], dropped: ReadonlyArray<
   for (const rule of rules) {
     if (rule.kind === 'value' || rule.kind === 'entries') place(scope, rule.canonical.keys, WHOLE);
     else if (rule.kind === 'each') place(scope, rule.canonical.keys, { kind: 'list', item: carriedBy(rule.rules) });
-    else if (rule.kind === 'computed') {
-      const read = membersRead(rule.toPartner.ast());
-      if (read === 'all') scope.open = true;
-      else for (const key of read) place(scope, [key], WHOLE);
-    }
+    // What a JSONata expression reads cannot be told for sure from the expression (functions such as $lookup
+    // or $each read the scope they are given), so a scope with a computed field is not checked at all.
+    else if (rule.kind === 'computed') scope.open = true;
   }
   for (const path of dropped) place(scope, path, WHOLE);
   return scope;
@@ -79,40 +78,18 @@ function place(scope: Building, keys: readonly string[], member: CarriedMember):
   if (current.members.get(last)?.kind !== 'whole') current.members.set(last, member);
 }
 
-/**
- * The scope's members a JSONata expression reads: the first step of each of its paths (`materials` of
- * `$sum(materials.size)`, read whole). 'all' when it reads the scope itself — `$`, `$$`, a wildcard — or
- * anything this walk cannot place: then nothing in the scope is refused for want of a field.
- */
-function membersRead(node: unknown, found: Set<string> = new Set()): Set<string> | 'all' {
-  if (Array.isArray(node)) {
-    for (const item of node) if (membersRead(item, found) === 'all') return 'all';
-    return found;
-  }
-  if (typeof node !== 'object' || node === null) return found;
-  const { type, value, steps } = node as { type?: unknown; value?: unknown; steps?: unknown };
-  if (type === 'wildcard' || type === 'descendant' || type === 'parent' || (type === 'variable' && (value === '' || value === '$'))) return 'all';
-  if (type === 'path' && Array.isArray(steps)) {
-    const first = steps[0] as { type?: unknown; value?: unknown } | undefined;
-    if (first?.type === 'name' && typeof first.value === 'string') found.add(first.value);
-    else if (first?.type === 'variable' && (first.value === '' || first.value === '$')) return 'all';
-  }
-  for (const child of Object.values(node)) if (membersRead(child, found) === 'all') return 'all';
-  return found;
-}
-
 /** Refuses the document if it holds a value (not null) in a member the mapping does not carry. */
 export function checkCarried(carried: Carried, document: Record<string, unknown>, context: string, format: string): void {
   walk(carried, document, '', context, format);
 }
 
 function walk(carried: Carried, object: Record<string, unknown>, at: string, context: string, format: string): void {
+  if (carried.open) return;
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (value === undefined || value === null) continue;
     const path = at === '' ? key : `${at}.${key}`;
     const member = carried.members.get(key);
-    if (member === undefined && carried.open) continue;
     if (member === undefined) throw untranslatable(`${context}: canonical ${path} has no place in format ${format}: it would be lost`);
     if (member.kind === 'object' && isJsonObject(value)) walk(member.carried, value, path, context, format);
     if (member.kind === 'list' && Array.isArray(value)) {
@@ -124,16 +101,17 @@ function walk(carried: Carried, object: Record<string, unknown>, at: string, con
 }
 
 /**
- * The required canonical fields (adapters/validation) a mapping does not carry, as paths (`applyNo`,
- * `materials[].sha256`): a document missing one cannot write any message of its kind, nor read one the
- * canonical form accepts — refused when it is put (registry.ts), not found out message by message.
+ * The required canonical fields (adapters/validation) a mapping neither maps (a value, `each` or `entries`
+ * field: both ways) nor drops, as paths (`applyNo`, `materials[].sha256`): a document missing one cannot read
+ * one message of its kind that the canonical form accepts, and would write every one without it — refused when
+ * it is put (registry.ts), not found out message by message. A computed field does not count: it is only
+ * written, never read.
  */
 export function requiredNotCarried(carried: Carried, required: RequiredFields, at = ''): string[] {
   const missing: string[] = [];
   for (const [key, below] of required.members) {
     const path = at === '' ? key : `${at}.${key}`;
     const member = carried.members.get(key);
-    if (member === undefined && carried.open) continue;
     if (member === undefined) missing.push(path);
     else if (member.kind === 'object') missing.push(...requiredNotCarried(member.carried, below, path));
     else if (member.kind === 'list') missing.push(...requiredNotCarried(member.item, below, `${path}[]`));

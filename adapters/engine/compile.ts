@@ -166,13 +166,15 @@ function compileMapping(value: unknown, where: string, context: Context): Compil
   if (context.body === 'json') {
     onlyKeys(mapping, where, ['fields', 'drop']);
     const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-    return { rules, shape: shapeOf(rules), carried: carriedBy(rules, droppedPaths(mapping.drop, at(where, 'drop'))) };
+    const dropped = droppedPaths(mapping.drop, at(where, 'drop'));
+    return { rules, shape: shapeOf(rules), carried: carriedBy(rules, dropped), dropped };
   }
   onlyKeys(mapping, where, ['root', 'fields', 'drop']);
   const root = partnerPath(stringAt(mapping.root, at(where, 'root')), 'node', at(where, 'root'), context);
   if (root.steps.length !== 1) fail(at(where, 'root'), 'is the name of one element');
   const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules, droppedPaths(mapping.drop, at(where, 'drop'))) };
+  const dropped = droppedPaths(mapping.drop, at(where, 'drop'));
+  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules, dropped), dropped };
 }
 
 /** `materials[].sha256`: canonical names, `[]` stepping into a list's items; not ending in `[]`. */

@@ -14,7 +14,7 @@ import { assertJsonShape, parseJson } from './json-parse.ts';
 import type { CompiledDocument, CompiledMapping } from './rules.ts';
 import { readCanonical, writePartner } from './translate.ts';
 import { parseXml } from './xml-parse.ts';
-import { requiredCanonicalFields } from '../validation/canonical.ts';
+import { isCanonicalField, requiredCanonicalFields } from '../validation/canonical.ts';
 import { checkCarried, requiredNotCarried } from './carried.ts';
 import { checkJsonShape, checkXmlShape } from './shape.ts';
 import { serializeXml, xmlElement } from './xml-tree.ts';
@@ -131,13 +131,18 @@ export interface CompileOptions {
 /** Compiles a mapping document (as parsed by parseFormatDocument). Throws FormatDocumentError. */
 export function compileFormat(name: string, document: unknown, options: CompileOptions = {}): PartnerFormat {
   const compiled = compileDocument(name, document);
-  if (options.requireCanonicalFields) {
-    for (const [key, mapping] of compiled.mappings) {
-      const [messageType, direction] = key.split(' ') as [MessageType, Direction];
-      const missing = requiredNotCarried(mapping.carried, requiredCanonicalFields(messageType, direction));
-      if (missing.length > 0) {
-        throw new FormatDocumentError(`messages["${messageType}"].${direction}.fields`, `maps no field to canonical ${missing.join(', ')}, which every ${messageType} ${direction} holds`);
+  for (const [key, mapping] of compiled.mappings) {
+    const [messageType, direction] = key.split(' ') as [MessageType, Direction];
+    mapping.dropped.forEach((keys, index) => {
+      if (!isCanonicalField(messageType, direction, keys)) {
+        throw new FormatDocumentError(`messages["${messageType}"].${direction}.drop[${index}]`, `${keys.join('.')} is not a field of the canonical ${messageType} ${direction} ("[]" steps into a list's items)`);
       }
+    });
+    if (!options.requireCanonicalFields) continue;
+    const missing = requiredNotCarried(mapping.carried, requiredCanonicalFields(messageType, direction));
+    if (missing.length > 0) {
+      throw new FormatDocumentError(`messages["${messageType}"].${direction}.fields`,
+        `maps no field to canonical ${missing.join(', ')}, which every ${messageType} ${direction} holds (a partner with no place for it: name it in drop)`);
     }
   }
   return new MappedFormat(compiled);

@@ -56,9 +56,17 @@ export class FormatRegistry {
     return compileFormat(name, parseFormatDocument(documentText), { requireCanonicalFields: true });
   }
 
+  /**
+   * Compiles the document as one already stored is held (a rollback to it, a start-up loading it): the rules
+   * of its own time, without the required-field rule of check. Throws FormatDocumentError.
+   */
+  compiles(name: string, documentText: string): PartnerFormat {
+    return compileFormat(name, parseFormatDocument(documentText));
+  }
+
   /** Compiles, then replaces (or adds) the format; on a compile error nothing changes. */
   put(name: string, documentText: string): PartnerFormat {
-    const format = compileFormat(name, parseFormatDocument(documentText));
+    const format = this.compiles(name, documentText);
     this.#formats.set(name, { format, source: documentText });
     return format;
   }

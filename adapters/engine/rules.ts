@@ -71,8 +71,10 @@ export interface CompiledMapping {
   readonly rules: readonly MappingRule[];
   /** What a partner body may hold: the places the rules read (shape.ts). */
   readonly shape: Shape;
-  /** What a canonical request may hold: the fields the rules write (carried.ts). */
+  /** What a canonical request may hold: the fields the rules write, and those the document drops (carried.ts). */
   readonly carried: Carried;
+  /** The document's `drop`: canonical paths as keys, `name[]` stepping into a list's items. */
+  readonly dropped: ReadonlyArray<readonly string[]>;
 }
 
 export type MappingKey = `${MessageType} ${Direction}`;

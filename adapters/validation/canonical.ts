@@ -30,6 +30,7 @@ import {
   type Check,
   calendarDate,
   integer,
+  isFieldPath,
   knownRegion,
   line,
   list,
@@ -131,6 +132,11 @@ const SHAPES: Readonly<Record<MessageType, Readonly<Record<Direction, Check>>>> 
  */
 export function requiredCanonicalFields(messageType: MessageType, direction: Direction): RequiredFields {
   return requiredFieldsOf(SHAPES[messageType][direction]);
+}
+
+/** Whether `keys` name a field of the canonical `messageType` `direction` (`name[]` steps into a list's items). */
+export function isCanonicalField(messageType: MessageType, direction: Direction, keys: readonly string[]): boolean {
+  return isFieldPath(SHAPES[messageType][direction], keys);
 }
 
 /**

@@ -68,6 +68,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function optional(check: Check): OptionalField {
   return Object.assign((value: unknown, path: string, context: ValidationContext) => check(value, path, context), {
     optional: true as const,
+    inner: check,
   });
 }
 
@@ -119,6 +120,25 @@ export function list(item: Check): ListCheck {
  */
 export interface RequiredFields {
   readonly members: ReadonlyMap<string, RequiredFields>;
+}
+
+/**
+ * Whether `keys` name a field of what `check` accepts: each key a member of a record, `name[]` stepping into
+ * the items of a list (and a list not stepped into except as the last key).
+ */
+export function isFieldPath(check: Check, keys: readonly string[]): boolean {
+  let current: Check | undefined = check;
+  for (const [index, key] of keys.entries()) {
+    const intoItems = key.endsWith('[]');
+    const member: Check | undefined = (current as Partial<RecordCheck> | undefined)?.members?.get(intoItems ? key.slice(0, -2) : key);
+    if (member === undefined) return false;
+    const field: Check = (member as { inner?: Check }).inner ?? member;
+    const item = (field as Partial<ListCheck>).item;
+    const last = index === keys.length - 1;
+    if (intoItems ? item === undefined || last : item !== undefined && !last) return false;
+    current = intoItems ? item : field;
+  }
+  return true;
 }
 
 export function requiredFieldsOf(check: Check): RequiredFields {

@@ -231,7 +231,9 @@ export function adminListener(deps: AdminDeps): Koa {
     const history = await store.formatHistory(name);
     const target = typeof document.version === 'number' ? history.find((v) => v.version === document.version) : history[1];
     if (!target) throw new XrError('XR_NOT_FOUND', `format ${name} has no earlier version to roll back to`);
-    directory.formats.check(name, target.document);
+    // A version that was in force once is put back as it was, even if a new document would now be held to
+    // more (FormatRegistry.check): a rollback is what an operator reaches for when a change went wrong.
+    directory.formats.compiles(name, target.document);
     const version = await store.putFormat(name, target.document);
     directory.formats.put(name, target.document);
     requestLog(ctx, deps.log).info({ format: name, from: target.version, version: version.version }, 'format rolled back');

@@ -85,7 +85,7 @@ describe('live management of partner formats (admin API)', function () {
     ['a JSONata expression that does not compile', NJ_JSON.replace('note: remark', 'note: { canonical: remark, expression: "$substring(" }'), /expression|JSONata/i],
     // Every application.status request holds a handleNo: no message of it could be read or written.
     ['a mapping that leaves out a field every message holds', NJ_JSON.replace('        handleNo: handleNo\n', ''),
-      /^messages\["application\.status"\]\.request\.fields: maps no field to canonical handleNo, which every application\.status request holds$/],
+      /^messages\["application\.status"\]\.request\.fields: maps no field to canonical handleNo, which every application\.status request holds \(a partner with no place for it: name it in drop\)$/],
   ] as const) {
     it(`refuses ${name}, saying what is wrong, and the old mapping stays in force`, async function () {
       const before = await harness.gateway.store.formatHistory('nj-json');
@@ -132,6 +132,18 @@ describe('live management of partner formats (admin API)', function () {
       assert.equal(refused.status, 400, version);
       assert.equal(((await refused.json()) as { code: string }).code, 'XR_BAD_REQUEST');
     }
+  });
+
+  it('rolls back to a version an earlier gateway stored, even if a new document would now be refused', async function () {
+    // An earlier version took documents without the required-field rule: one such is stored as it was.
+    const lax = NJ_JSON.replace('        handleNo: handleNo\n', '').replace('nj-json', 'nj-lax');
+    const stored = await harness.gateway.store.putFormat('nj-lax', lax);
+    const put = await harness.admin('PUT', '/admin/v1/formats/nj-lax', lax, 'application/yaml');
+    assert.equal(put.status, 400, 'the same document, put now, is refused');
+    assert.equal((await harness.admin('PUT', '/admin/v1/formats/nj-lax', NJ_JSON.replace('nj-json', 'nj-lax'), 'application/yaml')).status, 200);
+    const rollback = await harness.admin('POST', '/admin/v1/formats/nj-lax/rollback', { version: stored.version });
+    assert.equal(rollback.status, 200, await rollback.clone().text());
+    assert.match(await (await harness.admin('GET', '/admin/v1/formats/nj-lax')).text(), /caseNo: applyNo\n {8}state/);
   });
 
   it('translates a sample either way as a dry run, sending nothing', async function () {
