@@ -20,7 +20,8 @@ describe('The worked example of docs/mapping.md (常州, cz-xml)', () => {
   const partner = iconv.encode(example('cz-xml application.status request partner'), 'gbk');
   const canonical = JSON.parse(example('cz-xml application.status request canonical'));
 
-  it('compiles, as a GBK XML format', () => {
+  it('compiles, as a GBK XML format, and passes what a PUT holds a new document to', () => {
+    registry.check('cz-xml', document);
     assert.equal(format.charset, 'GBK');
     assert.equal(format.mediaType, 'application/xml');
   });
