@@ -8,6 +8,7 @@ import { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import type { CanonicalDocument } from '../../adapters/canonical.ts';
 import { decodeBody } from '../../adapters/engine/charset.ts';
+import { shippedFormats } from '../../adapters/engine/registry.ts';
 import type { RegionTable } from '../../adapters/regions/index.ts';
 import { validateCanonical } from '../../adapters/validation/canonical.ts';
 import { normaliseSerial } from '../../certs/certificate-facts.ts';
@@ -228,9 +229,18 @@ export function adminListener(deps: AdminDeps): Koa {
   router.post('/admin/v1/formats/:format/rollback', change, async (ctx) => {
     const name = ctx.params.format!;
     const document = await readJsonObject(ctx, ADMIN_BODY_LIMIT);
+    const { version: asked } = document;
+    if (asked !== undefined && !(Number.isSafeInteger(asked) && (asked as number) >= 0)) {
+      throw new XrError('XR_BAD_REQUEST', 'version is the number of a saved version (GET …/versions), or 0 for the shipped document');
+    }
     const history = await store.formatHistory(name);
-    const target = typeof document.version === 'number' ? history.find((v) => v.version === document.version) : history[1];
-    if (!target) throw new XrError('XR_NOT_FOUND', `format ${name} has no earlier version to roll back to`);
+    // Version 0 is the document shipped with the gateway, in force before the first PUT: the version to go
+    // back to when there is no earlier saved one.
+    const shipped = shippedFormats().get(name);
+    const shippedVersion = shipped === undefined ? undefined : { version: 0, document: shipped };
+    const target = asked === undefined ? history[1] ?? (history.length === 1 ? shippedVersion : undefined)
+      : asked === 0 ? shippedVersion : history.find((v) => v.version === asked);
+    if (!target) throw new XrError('XR_NOT_FOUND', asked === undefined ? `format ${name} has no earlier version to roll back to` : `format ${name} has no version ${String(asked)}`);
     // A version that was in force once is put back as it was, even if a new document would now be held to
     // more (FormatRegistry.check): a rollback is what an operator reaches for when a change went wrong.
     directory.formats.compiles(name, target.document);

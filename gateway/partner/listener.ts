@@ -125,9 +125,22 @@ export function partnerListener(options: PartnerListenerOptions): Koa {
       ctx.set('content-type', PROBLEM_MEDIA_TYPE);
       ctx.set(SIGNATURE_HEADER, problemSignature);
       ctx.body = problem;
-      requestLog.warn({ messageType, code: xr.code, status: xr.status, detail: xr.detail }, 'message refused');
+      requestLog.warn({ messageType, code: xr.code, status: xr.status, ...loggedDetail(xr) }, 'message refused');
       options.onOutcome?.(outcome(xr.code, xr.status, { body: problem, signature: problemSignature }));
     }
   });
   return app;
+}
+
+/** A run of digits as long as a phone number or longer: identity numbers (with their X), phones, account numbers. */
+const LONG_NUMBER = /\d{11,}[Xx]?/g;
+
+/**
+ * What the log says of a refusal's detail (the partner gets it whole). Never the backend's explanation of an
+ * XR_REFUSED_BY_BACKEND: its own words, which may name the applicant. Other details are the gateway's, but
+ * may name what the partner sent (an unknown key, a value's place): long numbers in them are withheld.
+ */
+function loggedDetail(xr: XrError): { detail?: string } {
+  if (xr.code === 'XR_REFUSED_BY_BACKEND') return {};
+  return { detail: xr.detail.replace(LONG_NUMBER, '[number withheld]') };
 }

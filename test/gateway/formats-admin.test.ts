@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { SimulatedBackend } from '../support/backend.ts';
 import { AUDITOR_TOKEN, startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { makePartnerPki, type PartnerPki } from '../support/pki.ts';
@@ -144,6 +146,27 @@ describe('live management of partner formats (admin API)', function () {
     const rollback = await harness.admin('POST', '/admin/v1/formats/nj-lax/rollback', { version: stored.version });
     assert.equal(rollback.status, 200, await rollback.clone().text());
     assert.match(await (await harness.admin('GET', '/admin/v1/formats/nj-lax')).text(), /caseNo: applyNo\n {8}state/);
+  });
+
+  it('rolls the first PUT of a shipped format back to the shipped document (version 0), and refuses a version that is not one', async function () {
+    const shipped = readFileSync(path.resolve(import.meta.dirname, '../../adapters/formats/zj-xml.yaml'), 'utf8');
+    const edited = shipped.replace(/^description: .*$/m, 'description: edited by an operator');
+    assert.equal((await harness.admin('PUT', '/admin/v1/formats/zj-xml', edited, 'application/yaml')).status, 200);
+    const history = await harness.gateway.store.formatHistory('zj-xml');
+    for (const version of ['x', 1.5, -1, null, true]) {
+      const refused = await harness.admin('POST', '/admin/v1/formats/zj-xml/rollback', { version });
+      assert.equal(refused.status, 400, JSON.stringify(version));
+      assert.equal((await refused.json() as { code: string }).code, 'XR_BAD_REQUEST');
+    }
+    assert.equal((await harness.admin('POST', '/admin/v1/formats/zj-xml/rollback', { version: 99 })).status, 404);
+    assert.deepEqual(await harness.gateway.store.formatHistory('zj-xml'), history, 'nothing changed');
+
+    const rollback = await harness.admin('POST', '/admin/v1/formats/zj-xml/rollback', {});
+    assert.equal(rollback.status, 200, await rollback.clone().text());
+    assert.deepEqual(await rollback.json(), { name: 'zj-xml', version: 2, restoredFrom: 0 });
+    assert.equal(await (await harness.admin('GET', '/admin/v1/formats/zj-xml')).text(), shipped);
+    assert.equal((await harness.admin('POST', '/admin/v1/formats/zj-xml/rollback', { version: 0 })).status, 200);
+    assert.equal((await harness.admin('POST', '/admin/v1/formats/nj-json/rollback', { version: 0 })).status, 404, 'nj-json was never shipped');
   });
 
   it('translates a sample either way as a dry run, sending nothing', async function () {
