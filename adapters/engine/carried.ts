@@ -12,7 +12,7 @@
  *
  * Built once, when the mapping is compiled (compile.ts); checking a document walks it once.
  */
-import type { RequiredFields } from '../validation/rules.ts';
+import { pathStep, type RequiredFields } from '../validation/rules.ts';
 import { isJsonObject } from './body-model.ts';
 import { untranslatable } from './errors.ts';
 import type { MappingRule } from './rules.ts';
@@ -59,8 +59,7 @@ export function carriedBy(rules: readonly MappingRule[], dropped: ReadonlyArray<
 function place(scope: Building, keys: readonly string[], member: CarriedMember): void {
   let current = scope;
   for (const key of keys.slice(0, -1)) {
-    const intoItems = key.endsWith('[]');
-    const name = intoItems ? key.slice(0, -2) : key;
+    const { name, intoItems } = pathStep(key);
     const found = current.members.get(name);
     // A whole value already carries everything below it (compile.ts refuses such collisions anyway).
     if (found?.kind === 'whole') return;

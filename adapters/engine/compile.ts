@@ -163,18 +163,18 @@ export function compileDocument(name: string, document: unknown): CompiledDocume
 
 function compileMapping(value: unknown, where: string, context: Context): CompiledMapping {
   const mapping = mappingAt(value, where);
-  if (context.body === 'json') {
-    onlyKeys(mapping, where, ['fields', 'drop']);
-    const rules = compileScope(mapping.fields, at(where, 'fields'), context);
-    const dropped = droppedPaths(mapping.drop, at(where, 'drop'));
-    return { rules, shape: shapeOf(rules), carried: carriedBy(rules, dropped), dropped };
-  }
-  onlyKeys(mapping, where, ['root', 'fields', 'drop']);
-  const root = partnerPath(stringAt(mapping.root, at(where, 'root')), 'node', at(where, 'root'), context);
-  if (root.steps.length !== 1) fail(at(where, 'root'), 'is the name of one element');
+  onlyKeys(mapping, where, context.body === 'json' ? ['fields', 'drop'] : ['root', 'fields', 'drop']);
+  const root = context.body === 'xml' ? rootElement(mapping.root, at(where, 'root'), context) : undefined;
   const rules = compileScope(mapping.fields, at(where, 'fields'), context);
   const dropped = droppedPaths(mapping.drop, at(where, 'drop'));
-  return { root: root.text, rules, shape: shapeOf(rules), carried: carriedBy(rules, dropped), dropped };
+  return { ...(root === undefined ? {} : { root }), rules, shape: shapeOf(rules), carried: carriedBy(rules, dropped), dropped };
+}
+
+/** XML only: the name of the root element, one step. */
+function rootElement(value: unknown, where: string, context: Context): string {
+  const root = partnerPath(stringAt(value, where), 'node', where, context);
+  if (root.steps.length !== 1) fail(where, 'is the name of one element');
+  return root.text;
 }
 
 /** `materials[].sha256`: canonical names, `[]` stepping into a list's items; not ending in `[]`. */

@@ -90,16 +90,15 @@ class MappedFormat implements PartnerFormat {
     const context = `${this.name} ${messageType} ${direction}`;
     const document: unknown = message;
     if (!isJsonObject(document)) throw untranslatable(`${context}: the canonical document must be an object`);
+    // Identity formats are JSON: the canonical document is written as it is.
+    if (this.compiled.identity) return encodeText(identityJson(document, this.compiled.limits, context), this.charset);
+    const mapping = this.mapping(messageType, direction);
+    if (direction === 'request') checkCarried(mapping.carried, document, context, this.name);
     if (this.mediaType === 'application/xml') {
-      const mapping = this.mapping(messageType, direction);
-      if (direction === 'request') checkCarried(mapping.carried, document, context, this.name);
       const root = xmlElement(mapping.root!);
       await writePartner(mapping.rules, xmlBody, root, document, context, root.name);
       return encodeText(serializeXml(root, this.charset), this.charset);
     }
-    if (this.compiled.identity) return encodeText(identityJson(document, this.compiled.limits, context), this.charset);
-    const mapping = this.mapping(messageType, direction);
-    if (direction === 'request') checkCarried(mapping.carried, document, context, this.name);
     const body: JsonObject = {};
     await writePartner(mapping.rules, jsonBody, body, document, context, '');
     return encodeText(JSON.stringify(body), this.charset);

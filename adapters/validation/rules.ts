@@ -72,25 +72,16 @@ export function optional(check: Check): OptionalField {
   });
 }
 
-/** An object with exactly the fields of `shape`; `crossCheck` then sees it typed, for rules spanning fields. */
 /** A record's check keeps its members, and a list's its item's check: the form's structure can be read back (requiredFieldsOf). */
 export type RecordCheck = Check & { readonly members: ReadonlyMap<string, RequiredField | OptionalField> };
 export type ListCheck = Check & { readonly item: Check };
 
+/** An object with exactly the fields of `shape`; `crossCheck` then sees it typed, for rules spanning fields. */
 export function record<T>(shape: Shape<T>, crossCheck?: (value: T, path: string, context: ValidationContext) => void): RecordCheck {
   // The shape's keys are known now: how each is written in a path is decided once, not per message.
   const fields = Object.entries(shape as Record<string, RequiredField | OptionalField>)
     .map(([key, check]) => ({ key, check, pathOf: SAFE_KEY.test(key) ? dottedPath : quotedPath }));
-  const members = new Map(fields.map(({ key, check }) => [key, check]));
-  return Object.assign(recordCheck(shape, fields, crossCheck), { members });
-}
-
-function recordCheck<T>(
-  shape: Shape<T>,
-  fields: ReadonlyArray<{ key: string; check: RequiredField | OptionalField; pathOf: (path: string, key: string) => string }>,
-  crossCheck?: (value: T, path: string, context: ValidationContext) => void,
-): Check {
-  return (value, path, context) => {
+  const checkRecord: Check = (value, path, context) => {
     if (!isPlainObject(value)) refuse(path, `must be an object, got ${kindOf(value)}`);
     for (const { key, check, pathOf } of fields) {
       if (Object.hasOwn(value, key)) check(value[key], pathOf(path, key), context);
@@ -103,6 +94,7 @@ function recordCheck<T>(
     }
     crossCheck?.(value as T, path, context);
   };
+  return Object.assign(checkRecord, { members: new Map(fields.map(({ key, check }) => [key, check])) });
 }
 
 export function list(item: Check): ListCheck {
@@ -122,6 +114,12 @@ export interface RequiredFields {
   readonly members: ReadonlyMap<string, RequiredFields>;
 }
 
+/** One key of a canonical path as a format's `drop` writes it: `name`, or `name[]` stepping into a list's items. */
+export function pathStep(key: string): { name: string; intoItems: boolean } {
+  const intoItems = key.endsWith('[]');
+  return { name: intoItems ? key.slice(0, -2) : key, intoItems };
+}
+
 /**
  * Whether `keys` name a field of what `check` accepts: each key a member of a record, `name[]` stepping into
  * the items of a list (and a list not stepped into except as the last key).
@@ -129,8 +127,8 @@ export interface RequiredFields {
 export function isFieldPath(check: Check, keys: readonly string[]): boolean {
   let current: Check | undefined = check;
   for (const [index, key] of keys.entries()) {
-    const intoItems = key.endsWith('[]');
-    const member: Check | undefined = (current as Partial<RecordCheck> | undefined)?.members?.get(intoItems ? key.slice(0, -2) : key);
+    const { name, intoItems } = pathStep(key);
+    const member: Check | undefined = (current as Partial<RecordCheck> | undefined)?.members?.get(name);
     if (member === undefined) return false;
     const field: Check = (member as { inner?: Check }).inner ?? member;
     const item = (field as Partial<ListCheck>).item;

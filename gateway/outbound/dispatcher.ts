@@ -32,7 +32,7 @@ import type { Clock } from './clock.ts';
 import { DEFAULT_DELIVERY, deliverySettingsOf } from './delivery-settings.ts';
 import { DueTargets } from './due-targets.ts';
 import { partnerBodyOf } from './partner-body.ts';
-import { settlementOf, type AttemptOutcome } from './retry-policy.ts';
+import { gaveUp, settlementOf, type AttemptOutcome } from './retry-policy.ts';
 import { DeliveryFailure, partnerHttpClient, sendAttempt, type Attempt, type AttemptWire, type Delivered } from './send-attempt.ts';
 
 export interface DispatcherTuning {
@@ -370,10 +370,9 @@ export class DeliveryDispatcher {
     if (settlement.status === 'queued') this.#due.note(message.target, settlement.nextAttemptAtMs);
     const attempts = message.attempts + 1;
     const lastError = settlement.lastError ?? null;
-    // The log says why without the partner's own words (AttemptOutcome): the API shows them in full. The
-    // settlement's lastError is the reason with what the policy adds after it ("(gave up after 3 attempts)").
-    const withheld = outcome.kind === 'delivered' || outcome.logged === undefined || lastError === null || !lastError.startsWith(outcome.reason)
-      ? undefined : `${outcome.logged}${lastError.slice(outcome.reason.length)}`;
+    // The log says why without the partner's own words (AttemptOutcome): the API shows them in full.
+    const withheld = outcome.kind === 'delivered' || outcome.logged === undefined ? undefined
+      : settlement.status === 'dead' ? gaveUp(outcome.logged, attempts) : outcome.logged;
     const logged = { lastError: withheld ?? lastError };
     const fields = { id: message.id, target: message.target, messageType: message.messageType, attempts };
     if (settlement.status === 'delivered') log.info({ ...fields, status: settlement.receipt.status }, 'message delivered');

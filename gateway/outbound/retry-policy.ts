@@ -41,6 +41,11 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
 }
 
 /** The Store settlement for an attempt that ended with `outcome`, the message having had `attemptsBefore`. */
+/** The lastError of a message that ran out of attempts: why the last one failed, and that it was the last. */
+export function gaveUp(reason: string, attempts: number): string {
+  return `${reason} (gave up after ${attempts} attempts)`;
+}
+
 export function settlementOf(
   outcome: AttemptOutcome,
   attemptsBefore: number,
@@ -55,7 +60,7 @@ export function settlementOf(
       return { status: 'failed', lastError: outcome.reason, ...(outcome.receipt === undefined ? {} : { receipt: outcome.receipt }) };
     case 'retry': {
       const attempts = attemptsBefore + 1;
-      if (attempts >= delivery.maxAttempts) return { status: 'dead', lastError: `${outcome.reason} (gave up after ${attempts} attempts)` };
+      if (attempts >= delivery.maxAttempts) return { status: 'dead', lastError: gaveUp(outcome.reason, attempts) };
       const delay = Math.max(backoffDelayMs(attempts, delivery, random), outcome.retryAfterMs ?? 0);
       return { status: 'queued', nextAttemptAtMs: nowMs + delay, lastError: outcome.reason };
     }
